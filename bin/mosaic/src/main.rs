@@ -1,0 +1,2 @@
+//! The `mosaic` command-line tool.
+fn main() {}

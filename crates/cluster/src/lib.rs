@@ -1,0 +1,1 @@
+//! Mosaic cluster crate (under construction).

@@ -1,0 +1,1 @@
+//! Mosaic crypto crate (under construction).

@@ -1,0 +1,1 @@
+//! Mosaic qbft crate (under construction).

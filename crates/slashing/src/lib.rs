@@ -1,0 +1,1 @@
+//! Mosaic slashing crate (under construction).

@@ -1,0 +1,1 @@
+//! Mosaic types crate (under construction).
