@@ -1,0 +1,1 @@
+//! Ethereum Node Records (EIP-778), under construction.
