@@ -1,1 +1,2 @@
+//! Build script: compiles the protobuf definitions (filled in by the QBFT work).
 fn main() {}
