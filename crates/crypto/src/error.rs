@@ -40,4 +40,62 @@ pub enum Error {
         "secp256k1 public key recovery failed: signature does not match any key for this digest"
     )]
     Secp256k1Recovery,
+
+    /// A BLS secret key was zero or not below the group order r.
+    #[error("invalid BLS secret key: {reason}")]
+    BlsSecretKey {
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A BLS public key was not a valid G1 point of the prime-order subgroup.
+    #[error("invalid BLS public key: {reason}")]
+    BlsPublicKey {
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A BLS signature was not a valid G2 point of the prime-order subgroup.
+    #[error("invalid BLS signature: {reason}")]
+    BlsSignature {
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An operation that needs at least one input got none.
+    #[error("no {what} given")]
+    EmptyInput {
+        /// What was missing.
+        what: &'static str,
+    },
+
+    /// A threshold was zero or larger than the number of shares.
+    #[error("invalid threshold {threshold} for {shares} shares: need 1 <= threshold <= shares")]
+    InvalidThreshold {
+        /// The threshold asked for.
+        threshold: u64,
+        /// The number of shares.
+        shares: u64,
+    },
+    /// Share index 0 is the secret itself and cannot be a share's x-coordinate.
+    #[error("share index 0 is not allowed (it is the x-coordinate of the secret)")]
+    ZeroShareIndex,
+    /// The same share index appeared twice.
+    #[error("duplicate share index {index}")]
+    DuplicateShareIndex {
+        /// The repeated index.
+        index: u64,
+    },
+    /// Fewer shares than the threshold were given for recovery or combination.
+    #[error("not enough shares: threshold is {threshold}, got {available}")]
+    NotEnoughShares {
+        /// The threshold.
+        threshold: u64,
+        /// How many were given.
+        available: u64,
+    },
+    /// Threshold arithmetic produced a degenerate value (a zero secret or share, a point at
+    /// infinity), which only inconsistent or adversarial inputs cause.
+    #[error("threshold arithmetic produced an invalid {what}")]
+    Degenerate {
+        /// What came out degenerate.
+        what: &'static str,
+    },
 }

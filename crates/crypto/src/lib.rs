@@ -3,8 +3,12 @@
 //!
 //! Every secret lives in a type that zeroizes on drop and whose `Debug` prints nothing secret.
 
+pub mod bls;
 mod error;
+mod field;
 mod hexutil;
+mod msm;
 pub mod secp256k1;
+pub mod tbls;
 
 pub use error::Error;
