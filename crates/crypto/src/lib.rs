@@ -7,6 +7,7 @@ pub mod bls;
 mod error;
 mod field;
 mod hexutil;
+pub mod keystore;
 mod msm;
 pub mod secp256k1;
 pub mod tbls;
