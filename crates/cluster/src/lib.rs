@@ -2,7 +2,9 @@
 //! writing, config/definition/lock hashes, signature verification, the trusted-dealer `create`
 //! and `combine`.
 
+mod enr;
 mod error;
+pub mod eth;
 mod gojson;
 mod hashing;
 mod model;
