@@ -16,12 +16,20 @@ fn rlp_item(data: &[u8]) -> Result<(bool, &[u8], &[u8]), String> {
         0x80..=0xb7 => (false, 1, usize::from(first - 0x80)),
         0xb8..=0xbf => {
             let n = usize::from(first - 0xb7);
-            (false, 1 + n, be_len(data.get(1..1 + n).ok_or("truncated RLP length")?)?)
+            (
+                false,
+                1 + n,
+                be_len(data.get(1..1 + n).ok_or("truncated RLP length")?)?,
+            )
         }
         0xc0..=0xf7 => (true, 1, usize::from(first - 0xc0)),
         0xf8..=0xff => {
             let n = usize::from(first - 0xf7);
-            (true, 1 + n, be_len(data.get(1..1 + n).ok_or("truncated RLP length")?)?)
+            (
+                true,
+                1 + n,
+                be_len(data.get(1..1 + n).ok_or("truncated RLP length")?)?,
+            )
         }
     };
     let end = header.checked_add(len).ok_or("RLP length overflow")?;
@@ -37,13 +45,18 @@ fn be_len(b: &[u8]) -> Result<usize, String> {
 }
 
 /// Parses `enr:…`, verifies its v4 signature and returns the node's compressed secp256k1 key.
-pub fn node_public_key(enr: &str) -> Result<VerifyingKey, String> {
-    let body = enr.strip_prefix("enr:").ok_or("ENR must start with \"enr:\"")?;
+pub(crate) fn node_public_key(enr: &str) -> Result<VerifyingKey, String> {
+    let body = enr
+        .strip_prefix("enr:")
+        .ok_or("ENR must start with \"enr:\"")?;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body)
         .map_err(|e| format!("invalid base64url: {e}"))?;
     if raw.len() > 300 {
-        return Err(format!("record is {} bytes, over the 300 byte limit", raw.len()));
+        return Err(format!(
+            "record is {} bytes, over the 300 byte limit",
+            raw.len()
+        ));
     }
     let (is_list, mut payload, rest) = rlp_item(&raw)?;
     if !is_list || !rest.is_empty() {
@@ -80,7 +93,8 @@ pub fn node_public_key(enr: &str) -> Result<VerifyingKey, String> {
         return Err("identity scheme is not \"v4\"".into());
     }
     let key = key.ok_or("record has no secp256k1 key")?;
-    let key = VerifyingKey::from_sec1_bytes(key).map_err(|e| format!("invalid secp256k1 key: {e}"))?;
+    let key =
+        VerifyingKey::from_sec1_bytes(key).map_err(|e| format!("invalid secp256k1 key: {e}"))?;
     // The signed content is the RLP list of everything after the signature.
     let mut content = rlp_list_header(content_start.len());
     content.extend_from_slice(content_start);
@@ -94,7 +108,12 @@ fn rlp_list_header(len: usize) -> Vec<u8> {
     if len <= 55 {
         vec![0xc0 + len as u8]
     } else {
-        let be: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        let be: Vec<u8> = len
+            .to_be_bytes()
+            .iter()
+            .copied()
+            .skip_while(|b| *b == 0)
+            .collect();
         let mut out = vec![0xf7 + be.len() as u8];
         out.extend(be);
         out
@@ -108,7 +127,13 @@ fn rlp_bytes(b: &[u8]) -> Vec<u8> {
     let mut out = if b.len() <= 55 {
         vec![0x80 + b.len() as u8]
     } else {
-        let be: Vec<u8> = b.len().to_be_bytes().iter().copied().skip_while(|x| *x == 0).collect();
+        let be: Vec<u8> = b
+            .len()
+            .to_be_bytes()
+            .iter()
+            .copied()
+            .skip_while(|x| *x == 0)
+            .collect();
         let mut h = vec![0xb7 + be.len() as u8];
         h.extend(be);
         h
@@ -118,9 +143,15 @@ fn rlp_bytes(b: &[u8]) -> Vec<u8> {
 }
 
 /// Builds a signed v4 ENR (sequence 0, keys `id` and `secp256k1`) as Charon's `create cluster` does.
-pub fn new_record(key: &k256::ecdsa::SigningKey) -> Result<String, String> {
+pub(crate) fn new_record(key: &k256::ecdsa::SigningKey) -> Result<String, String> {
     let pubkey = key.verifying_key().to_encoded_point(true);
-    let fields = [rlp_bytes(&[]), rlp_bytes(b"id"), rlp_bytes(b"v4"), rlp_bytes(b"secp256k1"), rlp_bytes(pubkey.as_bytes())];
+    let fields = [
+        rlp_bytes(&[]),
+        rlp_bytes(b"id"),
+        rlp_bytes(b"v4"),
+        rlp_bytes(b"secp256k1"),
+        rlp_bytes(pubkey.as_bytes()),
+    ];
     let body: Vec<u8> = fields.concat();
     let mut content = rlp_list_header(body.len());
     content.extend_from_slice(&body);
@@ -131,7 +162,10 @@ pub fn new_record(key: &k256::ecdsa::SigningKey) -> Result<String, String> {
     record_body.extend_from_slice(&body);
     let mut record = rlp_list_header(record_body.len());
     record.extend_from_slice(&record_body);
-    Ok(format!("enr:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(record)))
+    Ok(format!(
+        "enr:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(record)
+    ))
 }
 
 #[cfg(test)]
@@ -159,7 +193,10 @@ mod tests {
             .expect("b64");
         let last = raw.len() - 1;
         raw[last] ^= 1;
-        let tampered = format!("enr:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
+        let tampered = format!(
+            "enr:{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        );
         assert!(node_public_key(&tampered).is_err());
         assert!(node_public_key("enr-xyz").is_err());
     }

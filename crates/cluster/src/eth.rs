@@ -39,7 +39,15 @@ pub fn eip712_digest(typ: Eip712Type, value: &str, chain_id: u64) -> [u8; 32] {
     let domain_type = keccak256(b"EIP712Domain(string name,string version,uint256 chainId)");
     let mut chain = [0u8; 32];
     chain[24..].copy_from_slice(&chain_id.to_be_bytes());
-    let domain = keccak256(&[&domain_type[..], &keccak256(b"Obol"), &keccak256(b"1"), &chain].concat());
+    let domain = keccak256(
+        &[
+            &domain_type[..],
+            &keccak256(b"Obol"),
+            &keccak256(b"1"),
+            &chain,
+        ]
+        .concat(),
+    );
     let (name, field) = typ.name_and_field();
     let type_hash = keccak256(format!("{name}(string {field})").as_bytes());
     let message = keccak256(&[type_hash, keccak256(value.as_bytes())].concat());
@@ -56,9 +64,11 @@ pub fn recover(digest: &[u8; 32], sig: &[u8]) -> Result<VerifyingKey, String> {
         v @ (27 | 28) => v - 27,
         v => return Err(format!("invalid recovery id {v}")),
     };
-    let signature = Signature::from_slice(&sig[..64]).map_err(|e| format!("malformed signature: {e}"))?;
+    let signature =
+        Signature::from_slice(&sig[..64]).map_err(|e| format!("malformed signature: {e}"))?;
     let recid = RecoveryId::from_byte(v).ok_or_else(|| format!("invalid recovery id {v}"))?;
-    VerifyingKey::recover_from_prehash(digest, &signature, recid).map_err(|e| format!("cannot recover signer: {e}"))
+    VerifyingKey::recover_from_prehash(digest, &signature, recid)
+        .map_err(|e| format!("cannot recover signer: {e}"))
 }
 
 /// The Ethereum address (last 20 bytes of keccak of the uncompressed point) of a public key.
@@ -96,17 +106,49 @@ pub struct Network {
 
 /// Networks with fixed chain ids, as Charon lists them.
 pub const NETWORKS: &[Network] = &[
-    Network { name: "mainnet", chain_id: 1, genesis_fork_version: [0, 0, 0, 0], genesis_time: 1_606_824_023 },
-    Network { name: "goerli", chain_id: 5, genesis_fork_version: [0, 0, 0x10, 0x20], genesis_time: 1_616_508_000 },
-    Network { name: "gnosis", chain_id: 100, genesis_fork_version: [0, 0, 0, 0x64], genesis_time: 1_638_993_340 },
-    Network { name: "chiado", chain_id: 10200, genesis_fork_version: [0, 0, 0, 0x6f], genesis_time: 1_665_396_300 },
-    Network { name: "sepolia", chain_id: 11_155_111, genesis_fork_version: [0x90, 0, 0, 0x69], genesis_time: 1_655_733_600 },
-    Network { name: "hoodi", chain_id: 560_048, genesis_fork_version: [0x10, 0, 0x09, 0x10], genesis_time: 1_742_213_400 },
+    Network {
+        name: "mainnet",
+        chain_id: 1,
+        genesis_fork_version: [0, 0, 0, 0],
+        genesis_time: 1_606_824_023,
+    },
+    Network {
+        name: "goerli",
+        chain_id: 5,
+        genesis_fork_version: [0, 0, 0x10, 0x20],
+        genesis_time: 1_616_508_000,
+    },
+    Network {
+        name: "gnosis",
+        chain_id: 100,
+        genesis_fork_version: [0, 0, 0, 0x64],
+        genesis_time: 1_638_993_340,
+    },
+    Network {
+        name: "chiado",
+        chain_id: 10200,
+        genesis_fork_version: [0, 0, 0, 0x6f],
+        genesis_time: 1_665_396_300,
+    },
+    Network {
+        name: "sepolia",
+        chain_id: 11_155_111,
+        genesis_fork_version: [0x90, 0, 0, 0x69],
+        genesis_time: 1_655_733_600,
+    },
+    Network {
+        name: "hoodi",
+        chain_id: 560_048,
+        genesis_fork_version: [0x10, 0, 0x09, 0x10],
+        genesis_time: 1_742_213_400,
+    },
 ];
 
 /// The network with this genesis fork version.
 pub fn network_by_fork_version(fork_version: &[u8]) -> Option<&'static Network> {
-    NETWORKS.iter().find(|n| n.genesis_fork_version[..] == *fork_version)
+    NETWORKS
+        .iter()
+        .find(|n| n.genesis_fork_version[..] == *fork_version)
 }
 
 /// The network with this name.
@@ -127,7 +169,10 @@ mod tests {
         assert_eq!(address_of(&rec), address_of(key.verifying_key()));
         let mut offset = sig;
         offset[64] += 27;
-        assert_eq!(recover(&digest, &offset).map(|k| address_of(&k)), Ok(address_of(key.verifying_key())));
+        assert_eq!(
+            recover(&digest, &offset).map(|k| address_of(&k)),
+            Ok(address_of(key.verifying_key()))
+        );
         let mut bad = sig;
         bad[64] = 2;
         assert!(recover(&digest, &bad).is_err());
