@@ -1,1 +1,16 @@
-//! Mosaic qbft crate (under construction).
+//! QBFT consensus for Mosaic, conformant with the Obol distributed-validator spec
+//! (`docs/dv-spec/consensus.md`, `hashing.md`, `priority.md`).
+//!
+//! - [`encoding`] and [`hashing`]: Go-compatible deterministic protobuf and `hashProto`.
+//! - [`value`]: consensus values and the consensus/priority `Any` conventions.
+//! - [`msg`]: signing roots, signatures and message validation.
+
+pub mod duty;
+pub mod encoding;
+pub mod hashing;
+pub mod pb;
+pub mod signing;
+pub mod value;
+
+pub use duty::{Duty, DutyType};
+pub use hashing::{Hash, ZERO_HASH};
