@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod hashing;
 pub mod pb;
 pub mod signing;
+pub mod timer;
 pub mod value;
 
 pub use duty::{Duty, DutyType};
