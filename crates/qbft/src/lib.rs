@@ -5,9 +5,11 @@
 //! - [`value`]: consensus values and the consensus/priority `Any` conventions.
 //! - [`msg`]: signing roots, signatures and message validation.
 
+pub mod decided;
 pub mod duty;
 pub mod encoding;
 pub mod hashing;
+pub mod limits;
 pub mod pb;
 pub mod signing;
 pub mod timer;
