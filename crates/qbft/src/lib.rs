@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod hashing;
 pub mod limits;
 pub mod pb;
+pub mod priority;
 pub mod signing;
 pub mod timer;
 pub mod value;
