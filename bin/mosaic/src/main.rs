@@ -1,2 +1,36 @@
-//! The `mosaic` command-line tool.
-fn main() {}
+//! The `mosaic` command-line tool: parses arguments, wires the library crates, prints results.
+//! Protocol logic lives in the crates under `crates/`.
+
+mod commands;
+mod timefmt;
+
+use clap::{Parser, Subcommand};
+
+/// Mosaic: a distributed validator for Ethereum.
+#[derive(Debug, Parser)]
+#[command(name = "mosaic", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Network presets and Ephemery iteration details.
+    #[command(subcommand)]
+    Network(commands::network::NetworkCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Network(command) => commands::network::run(command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
