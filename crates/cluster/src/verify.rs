@@ -75,7 +75,7 @@ fn check_sig_length(version: Version, sig: &[u8], field: &str) -> Result<(), Ver
         return Ok(());
     }
     let ok = if version.has_multi_signatures() {
-        sig.len() % 65 == 0 && sig.len() <= 32 * 65
+        sig.len().is_multiple_of(65) && sig.len() <= 32 * 65
     } else {
         sig.len() == 65
     };
