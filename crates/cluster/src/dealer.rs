@@ -56,6 +56,9 @@ pub struct CreateParams {
     pub target_gas_limit: u64,
     /// Existing validator keys to split instead of generating new ones.
     pub existing_keys: Vec<bls::SecretKey>,
+    /// Key derivation of the keystores `create_cluster_dir` writes: `Kdf::CHARON` for real
+    /// clusters; cheaper parameters (e.g. `Kdf::INSECURE`) only for tests, never on mainnet.
+    pub keystore_kdf: mosaic_crypto::keystore::Kdf,
 }
 
 /// Everything `build_lock` produces: the lock plus the secrets each node needs.

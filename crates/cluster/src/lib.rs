@@ -2,12 +2,17 @@
 //! writing, config/definition/lock hashes, signature verification, the trusted-dealer `create`
 //! and `combine`.
 
+mod combine;
+mod create;
 pub mod dealer;
+pub mod deposit_file;
 mod enr;
 mod error;
 pub mod eth;
+mod fsutil;
 mod gojson;
 mod hashing;
+mod keys;
 mod model;
 pub mod network;
 mod parse;
@@ -17,8 +22,17 @@ mod verify;
 mod version;
 mod write;
 
+pub use combine::{
+    cluster_node_dirs, combine, combine_with, expand_node_dirs, CombineOptions, CombineReport,
+    CombinedFolder,
+};
+pub use create::{
+    create_cluster_dir, node_dir_name, CreatedCluster, ENR_PRIVATE_KEY_FILE, LOCK_FILE,
+    VALIDATOR_KEYS_DIR,
+};
 pub use dealer::{build_lock, CreateParams, Dealt};
 pub use error::{Error, Result, VerifyError};
+pub use keys::load_existing_keys;
 pub use model::{
     BuilderRegistration, Creator, Definition, DepositData, DistValidator, Lock, Operator,
     Registration, ValidatorAddresses,

@@ -24,6 +24,7 @@ fn params(nodes: u64, threshold: Option<u64>) -> CreateParams {
         compounding: false,
         target_gas_limit: 0,
         existing_keys: vec![],
+        keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
     }
 }
 
