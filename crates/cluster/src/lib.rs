@@ -12,6 +12,7 @@ pub mod eth;
 mod fsutil;
 mod gojson;
 mod hashing;
+mod inspect;
 mod keys;
 mod model;
 pub mod network;
@@ -32,6 +33,7 @@ pub use create::{
 };
 pub use dealer::{build_lock, CreateParams, Dealt};
 pub use error::{Error, Result, VerifyError};
+pub use inspect::{LockSummary, OperatorSummary, ValidatorSummary};
 pub use keys::load_existing_keys;
 pub use model::{
     BuilderRegistration, Creator, Definition, DepositData, DistValidator, Lock, Operator,
