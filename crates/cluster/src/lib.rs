@@ -1,6 +1,8 @@
 //! Obol/Charon-compatible cluster definition and lock files (v1.0 to v1.11): parsing, byte-stable
-//! writing, config/definition/lock hashes, signature verification, the trusted-dealer `create`
-//! and `combine`.
+//! writing, config/definition/lock hashes, signature verification, the trusted dealer
+//! ([`build_lock`] in memory, [`create_cluster_dir`] on disk in `charon create cluster`'s layout),
+//! splitting existing keys ([`load_existing_keys`]), [`combine`] and the [`LockSummary`] of
+//! `inspect`. Networks come from `mosaic_types::Network` (see [`network`]).
 
 mod combine;
 mod create;
