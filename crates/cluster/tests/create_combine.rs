@@ -537,3 +537,18 @@ fn combine_refuses_to_overwrite_unless_forced() {
     );
     assert_eq!(names(root.path()), vec!["c", "out"], "no staging leftovers");
 }
+
+#[test]
+fn insecure_keystores_are_refused_on_mainnet() {
+    let root = tempfile::tempdir().expect("tmp");
+    let mut p = params(3, 1);
+    p.network = "mainnet".into();
+    assert!(matches!(
+        create_cluster_dir(&p, &root.path().join("c")),
+        Err(Error::Param { ref param, .. }) if param == "keystore_kdf"
+    ));
+    assert!(names(root.path()).is_empty());
+    // Inside the boundary: the same parameters on a testnet.
+    p.network = "sepolia".into();
+    create_cluster_dir(&p, &root.path().join("c")).expect("testnet allows cheap keystores");
+}
