@@ -1,5 +1,5 @@
 //! Ethereum helpers: keccak-256, EIP-712 digests of the cluster's typed data, secp256k1
-//! signature recovery (65-byte `R || S || V`), and the networks' chain ids.
+//! signature recovery (65-byte `R || S || V`). Chain ids come from [`crate::network`].
 
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha3::{Digest, Keccak256};
@@ -89,71 +89,6 @@ pub fn sign(key: &k256::ecdsa::SigningKey, digest: &[u8; 32]) -> Result<[u8; 65]
     out[..64].copy_from_slice(&sig.to_bytes());
     out[64] = recid.to_byte();
     Ok(out)
-}
-
-/// A network Charon knows by its genesis fork version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
-    /// Name, e.g. `mainnet`.
-    pub name: &'static str,
-    /// Execution chain id (the EIP-712 `chainId`).
-    pub chain_id: u64,
-    /// Genesis fork version.
-    pub genesis_fork_version: [u8; 4],
-    /// Beacon genesis time (Unix seconds): the builder registration timestamp `create` uses.
-    pub genesis_time: u64,
-}
-
-/// Networks with fixed chain ids, as Charon lists them.
-pub const NETWORKS: &[Network] = &[
-    Network {
-        name: "mainnet",
-        chain_id: 1,
-        genesis_fork_version: [0, 0, 0, 0],
-        genesis_time: 1_606_824_023,
-    },
-    Network {
-        name: "goerli",
-        chain_id: 5,
-        genesis_fork_version: [0, 0, 0x10, 0x20],
-        genesis_time: 1_616_508_000,
-    },
-    Network {
-        name: "gnosis",
-        chain_id: 100,
-        genesis_fork_version: [0, 0, 0, 0x64],
-        genesis_time: 1_638_993_340,
-    },
-    Network {
-        name: "chiado",
-        chain_id: 10200,
-        genesis_fork_version: [0, 0, 0, 0x6f],
-        genesis_time: 1_665_396_300,
-    },
-    Network {
-        name: "sepolia",
-        chain_id: 11_155_111,
-        genesis_fork_version: [0x90, 0, 0, 0x69],
-        genesis_time: 1_655_733_600,
-    },
-    Network {
-        name: "hoodi",
-        chain_id: 560_048,
-        genesis_fork_version: [0x10, 0, 0x09, 0x10],
-        genesis_time: 1_742_213_400,
-    },
-];
-
-/// The network with this genesis fork version.
-pub fn network_by_fork_version(fork_version: &[u8]) -> Option<&'static Network> {
-    NETWORKS
-        .iter()
-        .find(|n| n.genesis_fork_version[..] == *fork_version)
-}
-
-/// The network with this name.
-pub fn network_by_name(name: &str) -> Option<&'static Network> {
-    NETWORKS.iter().find(|n| n.name == name)
 }
 
 #[cfg(test)]
