@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub(crate) mod combine;
 pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
