@@ -202,13 +202,13 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     let mut operators = Vec::new();
     let mut signing_keys = Vec::new();
     for _ in 0..params.nodes {
-        let key = k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        let key = mosaic_crypto::secp256k1::SecretKey::random();
         let enr = new_record(&key).map_err(|e| Error::crypto("create ENR", e))?;
         operators.push(Operator {
             enr,
             ..Operator::default()
         });
-        node_keys.push(Zeroizing::new(<[u8; 32]>::from(key.to_bytes())));
+        node_keys.push(key.to_bytes());
         signing_keys.push(key);
     }
 
@@ -343,11 +343,7 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
         .to_bytes()
         .to_vec();
     for key in &signing_keys {
-        lock.node_signatures.push(
-            sign(key, &hash)
-                .map_err(|e| Error::crypto("node signature", e))?
-                .to_vec(),
-        );
+        lock.node_signatures.push(sign(key, &hash).to_vec());
     }
     Ok(Dealt {
         lock,

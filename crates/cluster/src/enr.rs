@@ -1,21 +1,19 @@
 //! Operator node identities: the operators' ENRs, read and created with `mosaic-enr`, and the
-//! node key in the `k256` form this crate's signature checks use.
+//! node's secp256k1 key.
 
-use k256::ecdsa::{SigningKey, VerifyingKey};
+use mosaic_crypto::secp256k1::{PublicKey, SecretKey};
 use mosaic_enr::Enr;
 
 /// Parses `enr:…` (verifying its v4 signature) and returns the node's secp256k1 key.
-pub(crate) fn node_public_key(enr: &str) -> Result<VerifyingKey, String> {
-    let record = Enr::from_text(enr).map_err(|e| format!("invalid ENR: {e}"))?;
-    VerifyingKey::from_sec1_bytes(&record.public_key().to_compressed())
-        .map_err(|e| format!("invalid secp256k1 key in ENR: {e}"))
+pub(crate) fn node_public_key(enr: &str) -> Result<PublicKey, String> {
+    Enr::from_text(enr)
+        .map(|record| *record.public_key())
+        .map_err(|e| format!("invalid ENR: {e}"))
 }
 
 /// Builds a signed v4 ENR with sequence 0 and no address entries, as `charon create cluster` does.
-pub(crate) fn new_record(key: &SigningKey) -> Result<String, String> {
-    let secret = mosaic_enr::secp256k1::SecretKey::from_bytes(&key.to_bytes())
-        .map_err(|e| format!("invalid node key: {e}"))?;
-    Enr::create(&secret, 0, None, None, None)
+pub(crate) fn new_record(key: &SecretKey) -> Result<String, String> {
+    Enr::create(key, 0, None, None, None)
         .map(|record| record.to_text())
         .map_err(|e| format!("cannot create ENR: {e}"))
 }
@@ -30,7 +28,7 @@ mod tests {
         let enr = "enr:-HW4QKQucUpfyYqAJduZ-Q5wkmEUcgAdm0frB-xX98VPs-OGU-OW0O5-dfyf3CLKuEOaoWUvQ3ClKv6RKLSnf1Hig86AgmlkgnY0iXNlY3AyNTZrMaED5orPwCU6EGIN_3BrChsfH1gz6jvrO94iUNXycfNWNgY";
         let key = node_public_key(enr).expect("valid ENR");
         assert_eq!(
-            hex::encode(key.to_encoded_point(true).as_bytes()),
+            hex::encode(key.to_compressed()),
             "03e68acfc0253a10620dff706b0a1b1f1f5833ea3beb3bde2250d5f271f3563606"
         );
     }
@@ -38,9 +36,9 @@ mod tests {
     #[test]
     fn new_record_round_trips_and_tampering_fails() {
         use base64::Engine as _;
-        let key = SigningKey::from_slice(&[9u8; 32]).expect("key");
+        let key = SecretKey::from_bytes(&[9u8; 32]).expect("key");
         let enr = new_record(&key).expect("record");
-        assert_eq!(node_public_key(&enr).expect("valid"), *key.verifying_key());
+        assert_eq!(node_public_key(&enr).expect("valid"), key.public_key());
         let mut raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&enr[4..])
             .expect("b64");

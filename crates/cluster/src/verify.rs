@@ -219,7 +219,7 @@ impl Definition {
             }
             let key =
                 node_public_key(&o.enr).map_err(|e| VerifyError::invalid(format!("{p}.enr"), e))?;
-            if !keys.insert(key.to_encoded_point(true).as_bytes().to_vec()) {
+            if !keys.insert(key.to_compressed()) {
                 return Err(VerifyError::invalid(
                     format!("{p}.enr"),
                     "duplicate node key (same peer as an earlier operator)",

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use mosaic_cluster::dealer::{default_threshold, resolve_threshold};
 use mosaic_cluster::eth::{eip712_digest, sign, Eip712Type};
 use mosaic_cluster::{build_lock, CreateParams, Definition, Error, Lock, VerifyError};
+use mosaic_crypto::secp256k1::SecretKey;
 use mosaic_crypto::{bls, tbls};
 use mosaic_types::ephemery;
 
@@ -138,20 +139,15 @@ fn partial_deposits_and_tampered_signatures() {
     );
 }
 
-fn test_keys() -> Vec<k256::ecdsa::SigningKey> {
+fn test_keys() -> Vec<SecretKey> {
     (1..=4u8)
-        .map(|i| k256::ecdsa::SigningKey::from_slice(&[i; 32]).expect("k"))
+        .map(|i| SecretKey::from_bytes(&[i; 32]).expect("k"))
         .collect()
 }
 
 /// Gives every operator and the creator an address and signs the definition for `chain`.
-fn sign_definition(def: &mut Definition, keys: &[k256::ecdsa::SigningKey], chain: u64) {
-    let addr = |k: &k256::ecdsa::SigningKey| {
-        format!(
-            "0x{}",
-            hex::encode(mosaic_cluster::eth::address_of(k.verifying_key()))
-        )
-    };
+fn sign_definition(def: &mut Definition, keys: &[SecretKey], chain: u64) {
+    let addr = |k: &SecretKey| format!("0x{}", hex::encode(k.public_key().ethereum_address()));
     def.creator.address = addr(&keys[3]);
     for (i, op) in def.operators.iter_mut().enumerate() {
         op.address = addr(&keys[i]);
@@ -163,17 +159,13 @@ fn sign_definition(def: &mut Definition, keys: &[k256::ecdsa::SigningKey], chain
             &keys[i],
             &eip712_digest(Eip712Type::OperatorConfigHash, &cfg, chain),
         )
-        .expect("s")
         .to_vec();
-        op.enr_signature = sign(&keys[i], &eip712_digest(Eip712Type::Enr, &op.enr, chain))
-            .expect("s")
-            .to_vec();
+        op.enr_signature = sign(&keys[i], &eip712_digest(Eip712Type::Enr, &op.enr, chain)).to_vec();
     }
     def.creator.config_signature = sign(
         &keys[3],
         &eip712_digest(Eip712Type::CreatorConfigHash, &cfg, chain),
     )
-    .expect("s")
     .to_vec();
 }
 

@@ -38,9 +38,8 @@ fn summary_of_a_created_cluster() {
     // Each operator's peer address is the Ethereum address of its charon-enr-private-key.
     for (op, node) in s.operators.iter().zip(&created.node_dirs) {
         let key_hex = std::fs::read_to_string(node.join("charon-enr-private-key")).expect("key");
-        let key =
-            k256::ecdsa::SigningKey::from_slice(&hex::decode(key_hex).expect("hex")).expect("key");
-        let expected = mosaic_cluster::eth::address_of(key.verifying_key());
+        let key = mosaic_crypto::secp256k1::SecretKey::from_hex(key_hex.trim()).expect("key");
+        let expected = key.public_key().ethereum_address();
         assert_eq!(
             op.peer_address.as_deref(),
             Some(format!("0x{}", hex::encode(expected)).as_str())
