@@ -1,0 +1,207 @@
+//! Conformance of `mosaic_types::consensus` against the executable consensus specs: every line
+//! that `scripts/ssz_oracle/oracle.py` prints (a pseudo-random container built with the
+//! `eth-consensus-specs` classes) must parse from its beacon-API JSON, encode to the same SSZ,
+//! have the same hash tree root, decode back from SSZ and print the same JSON.
+//!
+//! The interpreter is `$MOSAIC_PYTHON`, or `.venv-ssz/bin/python` under the workspace root
+//! (made by `scripts/setup-ssz-oracle.sh`). Without it the test fails when
+//! `MOSAIC_REQUIRE_VECTORS=1` and is skipped loudly otherwise.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::process::Command;
+
+use mosaic_types::consensus::{altair, phase0, Mainnet, Minimal, Preset};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use ssz::{Decode, Encode};
+use tree_hash::TreeHash;
+
+/// The forks whose containers are checked.
+const FORKS: [&str; 2] = ["phase0", "altair"];
+
+/// One oracle line.
+#[derive(serde::Deserialize)]
+struct Line {
+    fork: String,
+    preset: String,
+    #[serde(rename = "type")]
+    type_name: String,
+    json: serde_json::Value,
+    ssz_hex: String,
+    root_hex: String,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn skip_or_fail(reason: &str) {
+    if std::env::var("MOSAIC_REQUIRE_VECTORS").as_deref() == Ok("1") {
+        panic!("SSZ oracle required (MOSAIC_REQUIRE_VECTORS=1) but unavailable: {reason}");
+    }
+    eprintln!("\n!!! SKIPPING SSZ oracle conformance: {reason}");
+    eprintln!("!!! run scripts/setup-ssz-oracle.sh or set MOSAIC_PYTHON\n");
+}
+
+/// Runs the oracle, or returns `None` (after the skip notice) when it cannot run.
+fn oracle_lines() -> Option<Vec<Line>> {
+    let root = workspace_root();
+    let python = std::env::var_os("MOSAIC_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv-ssz/bin/python"));
+    if !python.exists() && std::env::var_os("MOSAIC_PYTHON").is_none() {
+        skip_or_fail(&format!("{} does not exist", python.display()));
+        return None;
+    }
+    let output = match Command::new(&python)
+        .arg(root.join("scripts/ssz_oracle/oracle.py"))
+        .arg("--forks")
+        .arg(FORKS.join(","))
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => {
+            skip_or_fail(&format!("cannot run {}: {error}", python.display()));
+            return None;
+        }
+    };
+    if !output.status.success() {
+        skip_or_fail(&format!(
+            "oracle exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).expect("oracle prints UTF-8");
+    Some(
+        text.lines()
+            .map(|line| serde_json::from_str(line).expect("oracle line is JSON"))
+            .collect(),
+    )
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text.trim_start_matches("0x")).expect("oracle hex")
+}
+
+/// The four checks for one line and one Rust type.
+fn check<T>(line: &Line)
+where
+    T: Encode + Decode + TreeHash + Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let what = format!("{}/{}/{}", line.preset, line.fork, line.type_name);
+    let value: T = serde_json::from_value(line.json.clone())
+        .unwrap_or_else(|error| panic!("{what}: JSON does not parse: {error}"));
+    let ssz = unhex(&line.ssz_hex);
+    assert!(value.as_ssz_bytes() == ssz, "{what}: SSZ differs");
+    assert_eq!(
+        format!("0x{}", hex::encode(value.tree_hash_root().0)),
+        line.root_hex,
+        "{what}: hash tree root differs"
+    );
+    let decoded = T::from_ssz_bytes(&ssz)
+        .unwrap_or_else(|error| panic!("{what}: SSZ does not decode: {error:?}"));
+    assert_eq!(
+        decoded, value,
+        "{what}: SSZ decode differs from the JSON value"
+    );
+    assert_eq!(
+        serde_json::to_value(&decoded).expect("serialize"),
+        line.json,
+        "{what}: JSON output differs"
+    );
+}
+
+/// Dispatches a line of preset `P` to its Rust type; `false` if no type is known.
+fn check_line<P: Preset>(line: &Line) -> bool {
+    match (line.fork.as_str(), line.type_name.as_str()) {
+        ("phase0", "Fork") => check::<phase0::Fork>(line),
+        ("phase0", "ForkData") => check::<mosaic_types::ForkData>(line),
+        ("phase0", "Checkpoint") => check::<phase0::Checkpoint>(line),
+        ("phase0", "AttestationData") => check::<phase0::AttestationData>(line),
+        ("phase0", "Attestation") => check::<phase0::Attestation<P>>(line),
+        ("phase0", "IndexedAttestation") => check::<phase0::IndexedAttestation<P>>(line),
+        ("phase0", "AggregateAndProof") => check::<phase0::AggregateAndProof<P>>(line),
+        ("phase0", "SignedAggregateAndProof") => check::<phase0::SignedAggregateAndProof<P>>(line),
+        ("phase0", "BeaconBlockHeader") => check::<phase0::BeaconBlockHeader>(line),
+        ("phase0", "SignedBeaconBlockHeader") => check::<phase0::SignedBeaconBlockHeader>(line),
+        ("phase0", "ProposerSlashing") => check::<phase0::ProposerSlashing>(line),
+        ("phase0", "AttesterSlashing") => check::<phase0::AttesterSlashing<P>>(line),
+        ("phase0", "DepositMessage") => check::<mosaic_types::DepositMessage>(line),
+        ("phase0", "DepositData") => check::<mosaic_types::DepositData>(line),
+        ("phase0", "Deposit") => check::<phase0::Deposit>(line),
+        ("phase0", "VoluntaryExit") => check::<phase0::VoluntaryExit>(line),
+        ("phase0", "SignedVoluntaryExit") => check::<phase0::SignedVoluntaryExit>(line),
+        ("phase0", "Eth1Data") => check::<phase0::Eth1Data>(line),
+        ("phase0", "SigningData") => check::<mosaic_types::SigningData>(line),
+        ("phase0", "BeaconBlockBody") => check::<phase0::BeaconBlockBody<P>>(line),
+        ("phase0", "BeaconBlock") => check::<phase0::BeaconBlock<P>>(line),
+        ("phase0", "SignedBeaconBlock") => check::<phase0::SignedBeaconBlock<P>>(line),
+        ("phase0", "ValidatorRegistrationV1") => {
+            check::<mosaic_types::ValidatorRegistrationV1>(line)
+        }
+        ("phase0", "SignedValidatorRegistrationV1") => {
+            check::<mosaic_types::SignedValidatorRegistrationV1>(line)
+        }
+
+        ("altair", "SyncAggregate") => check::<altair::SyncAggregate<P>>(line),
+        ("altair", "SyncCommitteeMessage") => check::<altair::SyncCommitteeMessage>(line),
+        ("altair", "SyncCommitteeContribution") => {
+            check::<altair::SyncCommitteeContribution<P>>(line)
+        }
+        ("altair", "ContributionAndProof") => check::<altair::ContributionAndProof<P>>(line),
+        ("altair", "SignedContributionAndProof") => {
+            check::<altair::SignedContributionAndProof<P>>(line)
+        }
+        ("altair", "SyncAggregatorSelectionData") => {
+            check::<altair::SyncAggregatorSelectionData>(line)
+        }
+        ("altair", "BeaconBlockBody") => check::<altair::BeaconBlockBody<P>>(line),
+        ("altair", "BeaconBlock") => check::<altair::BeaconBlock<P>>(line),
+        ("altair", "SignedBeaconBlock") => check::<altair::SignedBeaconBlock<P>>(line),
+
+        _ => return false,
+    }
+    true
+}
+
+#[test]
+fn containers_match_the_executable_spec() {
+    let Some(lines) = oracle_lines() else { return };
+    let mut checked: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for line in &lines {
+        let known = match line.preset.as_str() {
+            "mainnet" => check_line::<Mainnet>(line),
+            "minimal" => check_line::<Minimal>(line),
+            other => panic!("oracle printed unknown preset {other}"),
+        };
+        if known {
+            *checked
+                .entry((line.preset.clone(), line.fork.clone()))
+                .or_default() += 1;
+        } else {
+            unknown.push(format!("{}/{}/{}", line.preset, line.fork, line.type_name));
+        }
+    }
+    unknown.dedup();
+    assert!(unknown.is_empty(), "no Rust type for: {unknown:?}");
+    for fork in FORKS {
+        for preset in ["mainnet", "minimal"] {
+            assert!(
+                checked.get(&(preset.to_owned(), fork.to_owned())).copied() > Some(40),
+                "too few {preset}/{fork} lines: {checked:?}"
+            );
+        }
+    }
+    eprintln!(
+        "SSZ oracle: checked {} containers: {checked:?}",
+        lines.len()
+    );
+}
