@@ -7,7 +7,12 @@
 //! signing roots with their domains in [`signing`].
 
 pub mod altair;
+pub mod bellatrix;
+pub mod capella;
+pub mod deneb;
+pub mod electra;
 mod error;
+pub mod fulu;
 pub mod phase0;
 pub mod preset;
 pub mod primitives;
