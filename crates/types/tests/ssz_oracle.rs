@@ -13,8 +13,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use mosaic_types::consensus::{
-    altair, bellatrix, capella, deneb, electra, fulu, phase0, Mainnet, Minimal, Preset,
+    altair, bellatrix, capella, deneb, electra, fulu, phase0, versioned, ForkVersioned, Mainnet,
+    Minimal, Preset,
 };
+use mosaic_types::ForkName;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use ssz::{Decode, Encode};
@@ -126,6 +128,52 @@ where
         line.json,
         "{what}: JSON output differs"
     );
+}
+
+/// The fork-tagged enum path: decode by fork name from JSON and SSZ, same root and bytes.
+fn check_versioned<V: ForkVersioned + PartialEq + Debug>(line: &Line) {
+    let what = format!(
+        "{}/{}/{} (versioned)",
+        line.preset, line.fork, line.type_name
+    );
+    let fork: ForkName = line.fork.parse().expect("fork name");
+    let from_json =
+        V::from_json_at(line.json.clone(), fork).unwrap_or_else(|error| panic!("{what}: {error}"));
+    assert_eq!(from_json.fork_name(), fork, "{what}: fork");
+    let ssz = unhex(&line.ssz_hex);
+    let from_ssz = V::from_ssz_at(&ssz, fork).unwrap_or_else(|error| panic!("{what}: {error}"));
+    assert_eq!(from_ssz, from_json, "{what}: SSZ and JSON values differ");
+    assert!(from_ssz.to_ssz() == ssz, "{what}: SSZ differs");
+    assert_eq!(
+        format!("0x{}", hex::encode(from_ssz.root().0)),
+        line.root_hex,
+        "{what}: root differs"
+    );
+    assert_eq!(
+        serde_json::to_value(&from_ssz).expect("serialize"),
+        line.json,
+        "{what}: JSON differs"
+    );
+}
+
+/// Checks the fork-tagged enum for the line's type, if it has one; `true` if it did.
+fn check_line_versioned<P: Preset>(line: &Line) -> bool {
+    match line.type_name.as_str() {
+        "BeaconBlock" => check_versioned::<versioned::BeaconBlock<P>>(line),
+        "SignedBeaconBlock" => check_versioned::<versioned::SignedBeaconBlock<P>>(line),
+        "BlindedBeaconBlock" => check_versioned::<versioned::BlindedBeaconBlock<P>>(line),
+        "SignedBlindedBeaconBlock" => {
+            check_versioned::<versioned::SignedBlindedBeaconBlock<P>>(line)
+        }
+        "BlockContents" => check_versioned::<versioned::BlockContents<P>>(line),
+        "SignedBlockContents" => check_versioned::<versioned::SignedBlockContents<P>>(line),
+        "Attestation" => check_versioned::<versioned::Attestation<P>>(line),
+        "AttesterSlashing" => check_versioned::<versioned::AttesterSlashing<P>>(line),
+        "AggregateAndProof" => check_versioned::<versioned::AggregateAndProof<P>>(line),
+        "SignedAggregateAndProof" => check_versioned::<versioned::SignedAggregateAndProof<P>>(line),
+        _ => return false,
+    }
+    true
 }
 
 /// Dispatches a line of preset `P` to its Rust type; `false` if no type is known.
@@ -260,12 +308,17 @@ fn containers_match_the_executable_spec() {
     let Some(lines) = oracle_lines() else { return };
     let mut checked: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut unknown = Vec::new();
+    let mut versioned_checked = 0usize;
     for line in &lines {
         let known = match line.preset.as_str() {
             "mainnet" => check_line::<Mainnet>(line),
             "minimal" => check_line::<Minimal>(line),
             other => panic!("oracle printed unknown preset {other}"),
         };
+        versioned_checked += usize::from(match line.preset.as_str() {
+            "mainnet" => check_line_versioned::<Mainnet>(line),
+            _ => check_line_versioned::<Minimal>(line),
+        });
         if known {
             *checked
                 .entry((line.preset.clone(), line.fork.clone()))
@@ -284,6 +337,11 @@ fn containers_match_the_executable_spec() {
             );
         }
     }
+    assert!(
+        versioned_checked > 200,
+        "versioned checks: {versioned_checked}"
+    );
+    eprintln!("SSZ oracle: {versioned_checked} also through fork-tagged enums");
     eprintln!(
         "SSZ oracle: checked {} containers: {checked:?}",
         lines.len()

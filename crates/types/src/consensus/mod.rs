@@ -16,6 +16,10 @@ pub mod fulu;
 pub mod phase0;
 pub mod preset;
 pub mod primitives;
+pub mod signing;
+pub mod versioned;
 
 pub use error::ConsensusError;
 pub use preset::{Mainnet, Minimal, Preset};
+pub use signing::{SignedObject, SignedRoot};
+pub use versioned::{ForkVersioned, Versioned};
