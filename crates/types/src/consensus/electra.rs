@@ -280,3 +280,48 @@ pub type BlockContents<P> =
 /// `SignedBlockContents` (electra): one KZG proof per blob.
 pub type SignedBlockContents<P> =
     GenericSignedBlockContents<BeaconBlock<P>, P, <P as Preset>::MaxBlobCommitmentsPerBlock>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::Minimal;
+
+    fn indexed_json(count: u64) -> serde_json::Value {
+        serde_json::json!({
+            "attesting_indices": (0..count).map(|i| i.to_string()).collect::<Vec<_>>(),
+            "data": serde_json::to_value(AttestationData::default()).unwrap(),
+            "signature": format!("0x{}", "00".repeat(96)),
+        })
+    }
+
+    #[test]
+    fn attesting_indices_limit_is_validators_per_slot() {
+        // Minimal: MAX_VALIDATORS_PER_COMMITTEE (2048) * MAX_COMMITTEES_PER_SLOT (4) = 8192.
+        let at_limit: IndexedAttestation<Minimal> =
+            serde_json::from_value(indexed_json(8192)).unwrap();
+        assert_eq!(at_limit.attesting_indices.len(), 8192);
+        assert!(serde_json::from_value::<IndexedAttestation<Minimal>>(indexed_json(8193)).is_err());
+    }
+
+    #[test]
+    fn committee_bits_must_have_the_preset_length() {
+        let attestation = Attestation::<Minimal> {
+            aggregation_bits: BitList::with_capacity(3).unwrap(),
+            data: AttestationData::default(),
+            signature: BlsSignature::ZERO,
+            committee_bits: BitVector::new(),
+        };
+        let mut json = serde_json::to_value(&attestation).unwrap();
+        // Minimal has 4 committees per slot: one byte.
+        assert_eq!(json["committee_bits"], "0x00");
+        assert_eq!(
+            serde_json::from_value::<Attestation<Minimal>>(json.clone()).unwrap(),
+            attestation
+        );
+        json["committee_bits"] = "0x0000".into();
+        assert!(serde_json::from_value::<Attestation<Minimal>>(json.clone()).is_err());
+        // A bit past the fourth committee does not fit either.
+        json["committee_bits"] = "0x10".into();
+        assert!(serde_json::from_value::<Attestation<Minimal>>(json).is_err());
+    }
+}
