@@ -3,6 +3,7 @@
 //! `ethereum/consensus-specs`), withdrawal credentials, and network presets including Ephemery.
 
 mod bytes;
+pub mod consensus;
 mod containers;
 mod deposit;
 mod domain;
