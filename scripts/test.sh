@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what the tests need, then runs every test.
+#
+# - The SSZ oracle (the executable consensus specs from PyPI, in .venv-ssz) checks our consensus
+#   containers against an independent implementation; scripts/setup-ssz-oracle.sh installs it.
+# - Conformance vectors are read from MOSAIC_VECTORS (default ../shared/vectors). With
+#   MOSAIC_REQUIRE_VECTORS=1 (CI) anything missing is a failure instead of a loud skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export MOSAIC_VECTORS="${MOSAIC_VECTORS:-$root/../shared/vectors}"
+
+if ! bash scripts/setup-ssz-oracle.sh; then
+    if [[ "${MOSAIC_REQUIRE_VECTORS:-}" == "1" ]]; then
+        echo "test.sh: the SSZ oracle could not be installed (required by MOSAIC_REQUIRE_VECTORS=1)" >&2
+        exit 1
+    fi
+    echo "test.sh: WARNING: the SSZ oracle could not be installed; its test will skip" >&2
+fi
+
 cargo test --workspace --locked "$@"
