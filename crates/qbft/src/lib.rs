@@ -8,8 +8,10 @@
 pub mod decided;
 pub mod duty;
 pub mod encoding;
+pub mod engine;
 pub mod hashing;
 pub mod limits;
+pub mod msg;
 pub mod pb;
 pub mod priority;
 pub mod signing;
