@@ -63,8 +63,9 @@ pub fn duty() -> Duty {
 /// A distinct consensus value per `tag`.
 pub fn value(tag: u64) -> (pb::Any, Hash) {
     let mut set = pb::UnsignedDataSet::default();
+    // Longer than 32 bytes, so the hash is a real merkle root.
     set.set
-        .insert(format!("0x{tag:04x}"), tag.to_le_bytes().to_vec());
+        .insert(format!("0x{tag:096x}"), tag.to_le_bytes().repeat(6));
     wrap_unsigned_data_set(&set)
 }
 

@@ -274,10 +274,14 @@ impl Sim {
             let mut copy = msg.clone();
             let inner = copy.msg.as_mut().expect("msg");
             let typ = MsgType::from_wire(inner.r#type).expect("type");
-            // An equivocating leader always proposes different values to different peers.
-            let equivocate = typ != MsgType::RoundChange && (to % 2 == 1 || self.rng.chance(40));
-            match self.rng.below(10) {
-                _ if equivocate && typ != MsgType::Decided => {
+            // Split brain: peers of odd index always get the Byzantine value
+            // (PRE-PREPARE, PREPARE, COMMIT), peers of even index the honest one.
+            let equivocate = matches!(
+                typ,
+                MsgType::PrePrepare | MsgType::Prepare | MsgType::Commit
+            ) && to % 2 == 1;
+            match self.rng.below(16) {
+                _ if equivocate => {
                     inner.value_hash = evil_hash.to_vec();
                     sign_msg(&FakeSigner(node as u64), inner);
                     copy.values.push(evil_any.clone());
@@ -321,7 +325,7 @@ impl Sim {
         for node in 0..self.cfg.nodes {
             let outs = self.nodes[node].instance.start();
             self.apply(node, outs);
-            let at = self.now + self.rng.below(2 * NANOS_PER_SECOND);
+            let at = self.now + self.rng.below(500 * MS);
             self.schedule(at, Event::Propose { node });
         }
         self.outcome.honest = (0..self.cfg.nodes)
