@@ -19,12 +19,16 @@ enum Command {
     /// Network presets and Ephemery iteration details.
     #[command(subcommand)]
     Network(commands::network::NetworkCommand),
+    /// Verify and inspect cluster lock files.
+    #[command(subcommand)]
+    Lock(commands::lock::LockCommand),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Network(command) => commands::network::run(command),
+        Command::Lock(command) => commands::lock::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -85,6 +85,22 @@ impl Error {
         }
     }
 
+    /// A parameter error.
+    pub(crate) fn param(param: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Param {
+            param: param.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A crypto error.
+    pub(crate) fn crypto(context: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Crypto {
+            context: context.into(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// A field error.
     pub(crate) fn field(file: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Field {

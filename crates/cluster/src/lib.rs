@@ -2,15 +2,20 @@
 //! writing, config/definition/lock hashes, signature verification, the trusted-dealer `create`
 //! and `combine`.
 
+pub mod dealer;
+mod enr;
 mod error;
+pub mod eth;
 mod gojson;
 mod hashing;
 mod model;
 mod parse;
 mod ssz;
+mod verify;
 mod version;
 mod write;
 
+pub use dealer::{build_lock, CreateParams, Dealt};
 pub use error::{Error, Result, VerifyError};
 pub use model::{
     BuilderRegistration, Creator, Definition, DepositData, DistValidator, Lock, Operator,
@@ -19,4 +24,5 @@ pub use model::{
 pub use parse::{
     check_deposit_amounts, FULL_DEPOSIT_GWEI, MAX_COMPOUNDING_DEPOSIT_GWEI, MIN_DEPOSIT_GWEI,
 };
+pub use verify::VerifyOptions;
 pub use version::Version;

@@ -99,6 +99,9 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// blst's key type zeroizes its scalar in its own `Drop` (`#[zeroize(drop)]`).
+impl zeroize::ZeroizeOnDrop for SecretKey {}
+
 /// A validated BLS public key (a G1 point in the subgroup, not infinity), 48 bytes compressed.
 #[derive(Clone, Copy)]
 pub struct PublicKey {

@@ -1,5 +1,7 @@
 //! The crate's error type.
 
+use std::path::PathBuf;
+
 /// Every failure of `mosaic-crypto`, naming what was rejected and why.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -97,5 +99,69 @@ pub enum Error {
     Degenerate {
         /// What came out degenerate.
         what: &'static str,
+    },
+
+    /// Keystore JSON could not be parsed.
+    #[error("invalid keystore JSON: {reason}")]
+    KeystoreJson {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// A keystore uses a version, KDF, PRF, checksum or cipher this crate does not support.
+    #[error("unsupported keystore {field}: {value:?}")]
+    KeystoreUnsupported {
+        /// The JSON field, for example `crypto.kdf.function`.
+        field: &'static str,
+        /// The value found.
+        value: String,
+    },
+    /// A keystore parameter is missing or malformed.
+    #[error("invalid keystore {field}: {reason}")]
+    KeystoreParam {
+        /// The JSON field, for example `crypto.cipher.params.iv`.
+        field: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The keystore checksum did not match: the password is wrong (or the file was altered).
+    #[error("wrong keystore password (checksum mismatch)")]
+    WrongPassword,
+    /// An error in a particular file.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A filesystem operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory holds no `keystore-*.json` files.
+    #[error("no keystore-*.json files in {}", dir.display())]
+    NoKeystores {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+    /// A keystore has no password file beside it.
+    #[error("keystore {} has no password file {}", keystore.display(), password_file.display())]
+    PasswordFileMissing {
+        /// The keystore.
+        keystore: PathBuf,
+        /// The password file expected.
+        password_file: PathBuf,
+    },
+    /// Refused to overwrite an existing file.
+    #[error("refusing to overwrite existing file {}", path.display())]
+    FileExists {
+        /// The file.
+        path: PathBuf,
     },
 }

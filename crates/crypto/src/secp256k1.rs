@@ -92,6 +92,9 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// k256's `SigningKey` zeroizes its scalar on drop.
+impl zeroize::ZeroizeOnDrop for SecretKey {}
+
 /// A secp256k1 public key (serialised compressed, 33 bytes).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey(VerifyingKey);

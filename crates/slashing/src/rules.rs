@@ -297,3 +297,65 @@ fn merge(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// The checks must stay index lookups or range scans that start at the new message (no
+    /// full scan of a validator's history): pin SQLite's query plans.
+    #[test]
+    fn checks_use_the_intended_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("plans.sqlite");
+        let mut conn = Connection::open(&path).expect("database");
+        crate::schema::initialise(&mut conn, &path).expect("schema");
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(3))
+                .expect("rows")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("plan rows");
+            rows.join("; ")
+        };
+        let cases = [
+            (
+                "SELECT source_epoch FROM signed_attestations WHERE validator_id = 1 AND target_epoch = 5",
+                "PRIMARY KEY (validator_id=? AND target_epoch=?)",
+            ),
+            (
+                "SELECT source_epoch FROM signed_attestations WHERE validator_id = 1 ORDER BY source_epoch LIMIT 1",
+                "INDEX signed_attestations_by_source (validator_id=?)",
+            ),
+            (
+                "SELECT target_epoch FROM signed_attestations WHERE validator_id = 1 ORDER BY target_epoch LIMIT 1",
+                "PRIMARY KEY (validator_id=?)",
+            ),
+            (
+                "SELECT source_epoch, target_epoch FROM signed_attestations \
+                 WHERE validator_id = 1 AND target_epoch > 5 AND source_epoch < 4 ORDER BY target_epoch LIMIT 1",
+                "PRIMARY KEY (validator_id=? AND target_epoch>?)",
+            ),
+            (
+                "SELECT source_epoch, target_epoch FROM signed_attestations \
+                 WHERE validator_id = 1 AND source_epoch > 4 AND target_epoch < 5 ORDER BY source_epoch LIMIT 1",
+                "INDEX signed_attestations_by_source (validator_id=? AND source_epoch>?)",
+            ),
+            (
+                "SELECT slot FROM signed_blocks WHERE validator_id = 1 ORDER BY slot LIMIT 1",
+                "PRIMARY KEY (validator_id=?)",
+            ),
+        ];
+        for (sql, expected) in cases {
+            let plan = plan(sql);
+            assert!(
+                plan.contains(expected),
+                "{sql}\n  plan: {plan}\n  expected: {expected}"
+            );
+            assert!(!plan.contains("SCAN signed"), "{sql} scans a table: {plan}");
+        }
+    }
+}
