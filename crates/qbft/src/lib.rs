@@ -12,6 +12,7 @@ pub mod engine;
 pub mod hashing;
 pub mod limits;
 pub mod msg;
+pub mod parsigex_binding;
 pub mod pb;
 pub mod priority;
 pub mod signing;
