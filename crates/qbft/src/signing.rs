@@ -33,6 +33,22 @@ pub trait SignatureVerifier {
     fn verify(&self, peer_idx: u64, root: &Hash, signature: &[u8]) -> bool;
 }
 
+impl<T: Signer + ?Sized> Signer for &T {
+    fn sign(&self, root: &Hash) -> [u8; SIGNATURE_LEN] {
+        (**self).sign(root)
+    }
+}
+
+impl<T: SignatureVerifier + ?Sized> SignatureVerifier for &T {
+    fn nodes(&self) -> usize {
+        (**self).nodes()
+    }
+
+    fn verify(&self, peer_idx: u64, root: &Hash, signature: &[u8]) -> bool {
+        (**self).verify(peer_idx, root, signature)
+    }
+}
+
 /// Signs a message in place: sets its `signature` from its signing root.
 pub fn sign_msg<S: Signer + ?Sized>(signer: &S, msg: &mut pb::QbftMsg) {
     msg.signature.clear();
