@@ -176,8 +176,10 @@ pub struct Instance<S, V> {
     resends: DecidedResendLimiter,
     values: BTreeMap<Hash, pb::Any>,
     drops: DropCounts,
+    evicted: usize,
     started: bool,
-    queue: VecDeque<Arc<Msg>>,
+    /// Messages to process, with the values they carried (empty for own messages).
+    queue: VecDeque<(Arc<Msg>, BTreeMap<Hash, pb::Any>)>,
     out: Vec<Output>,
 }
 
@@ -214,6 +216,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             resends: DecidedResendLimiter::new(),
             values: BTreeMap::new(),
             drops: DropCounts::default(),
+            evicted: 0,
             started: false,
             queue: VecDeque::new(),
             out: Vec::new(),
@@ -233,6 +236,11 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
     /// The decided value hash, once decided.
     pub fn decided_value(&self) -> Option<Hash> {
         self.decided.as_ref().map(|(v, _)| *v)
+    }
+
+    /// Number of consensus values held (referenced by buffered messages or own state).
+    pub fn stored_values(&self) -> usize {
+        self.values.len()
     }
 
     /// Dropped/ignored message counters.
@@ -291,10 +299,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             self.drops.add("wrong_duty");
             return Vec::new();
         }
-        for (hash, any) in verified.values {
-            self.values.entry(hash).or_insert(any);
-        }
-        self.queue.push_back(verified.msg);
+        self.queue.push_back((verified.msg, verified.values));
         self.drain();
         std::mem::take(&mut self.out)
     }
@@ -312,8 +317,8 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
     }
 
     fn drain(&mut self) {
-        while let Some(msg) = self.queue.pop_front() {
-            self.handle(msg);
+        while let Some((msg, values)) = self.queue.pop_front() {
+            self.handle(msg, values);
         }
     }
 
@@ -395,11 +400,11 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             justification,
             wire: Arc::new(wire),
         };
-        self.queue.push_back(Arc::new(msg));
+        self.queue.push_back((Arc::new(msg), BTreeMap::new()));
         self.out.push(Output::Broadcast(envelope));
     }
 
-    fn handle(&mut self, msg: Arc<Msg>) {
+    fn handle(&mut self, msg: Arc<Msg>, mut values: BTreeMap<Hash, pb::Any>) {
         if let Some((value, commits)) = &self.decided {
             // Algorithm 3:17: help late peers, rate limited.
             if msg.source != self.process
@@ -414,6 +419,15 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
         if !self.is_justified(&msg) {
             self.drops.add("unjust");
             return;
+        }
+        // Keep only the values this buffered message references: extra values
+        // are allowed on the wire but must not accumulate.
+        for m in std::iter::once(&msg).chain(msg.justification.iter()) {
+            for hash in [m.value, m.prepared_value] {
+                if let Some(any) = values.remove(&hash) {
+                    self.values.entry(hash).or_insert(any);
+                }
+            }
         }
         self.buffer_msg(msg.clone());
         let (rule, justification) = self.classify(&msg);
@@ -438,6 +452,8 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             UponRule::QuorumCommits | UponRule::JustifiedDecided => {
                 // Algorithm 2:8.
                 self.change_round(msg.round);
+                // Present: every referenced hash of a buffered message has its value
+                // (verified on receipt; own messages only reference stored values).
                 let value = self.values.get(&msg.value).cloned().unwrap_or_default();
                 self.decided = Some((msg.value, justification.clone()));
                 self.out.push(Output::StopTimer);
@@ -475,7 +491,32 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
         fifo.push_back(msg);
         while fifo.len() > self.def.fifo_limit {
             fifo.pop_front();
+            self.evicted += 1;
         }
+        // Amortised: at most `fifo_limit` evicted messages' values linger.
+        if self.evicted >= self.def.fifo_limit.max(1) {
+            self.evicted = 0;
+            self.collect_values();
+        }
+    }
+
+    /// Drops stored values no longer referenced by a buffered message or by this
+    /// node's own state, so a peer cannot grow memory by cycling its buffer.
+    fn collect_values(&mut self) {
+        let mut live: BTreeSet<Hash> = self.input_value.into_iter().collect();
+        live.insert(self.prepared_value);
+        let own = self
+            .prepared_justification
+            .iter()
+            .chain(self.ppj_cache.iter().flatten());
+        for m in self.flatten().chain(own) {
+            live.insert(m.value);
+            live.insert(m.prepared_value);
+        }
+        if let Some((value, _)) = &self.decided {
+            live.insert(*value);
+        }
+        self.values.retain(|hash, _| live.contains(hash));
     }
 
     /// Every buffered message and every member of their justifications.

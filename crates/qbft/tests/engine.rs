@@ -526,3 +526,32 @@ fn malformed_forged_and_badly_signed_messages_are_dropped_and_counted() {
         "a valid PREPARE with two values is accepted"
     );
 }
+
+#[test]
+fn only_referenced_values_are_kept_and_evicted_ones_are_collected() {
+    let mut n = node0();
+    n.receive(&envelope(
+        wire(MsgType::Prepare, 1, 1, 7, 0, None),
+        vec![],
+        &[7, 8],
+    ));
+    assert_eq!(
+        n.stored_values(),
+        1,
+        "the unreferenced extra value is not stored"
+    );
+    // A peer cycling its FIFO with ever-new values cannot grow memory past the buffer.
+    for v in 100..(100 + 3 * mosaic_qbft::engine::DEFAULT_FIFO_LIMIT as u64 + 50) {
+        n.receive(&envelope(
+            wire(MsgType::Prepare, 2, 1, v, 0, None),
+            vec![],
+            &[v],
+        ));
+    }
+    assert!(
+        n.stored_values() <= 2 * mosaic_qbft::engine::DEFAULT_FIFO_LIMIT + 1,
+        "{}",
+        n.stored_values()
+    );
+    assert_eq!(n.drops().total(), 0);
+}
