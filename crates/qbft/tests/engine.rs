@@ -555,3 +555,43 @@ fn only_referenced_values_are_kept_and_evicted_ones_are_collected() {
     );
     assert_eq!(n.drops().total(), 0);
 }
+
+#[test]
+fn production_secp256k1_cluster_decides() {
+    use mosaic_crypto::secp256k1::SecretKey;
+    use mosaic_qbft::engine::{Definition, Instance};
+    use mosaic_qbft::signing::{Secp256k1Signer, Secp256k1Verifier};
+    let keys: Vec<SecretKey> = (0..4).map(|_| SecretKey::random()).collect();
+    let verifier = Secp256k1Verifier::new(keys.iter().map(SecretKey::public_key).collect());
+    let mut nodes: Vec<_> = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            Instance::new(
+                Definition::new(4),
+                duty(),
+                i as u64,
+                Secp256k1Signer::new(k),
+                verifier.clone(),
+            )
+            .expect("member")
+        })
+        .collect();
+    let mut queue = std::collections::VecDeque::new();
+    for (i, node) in nodes.iter_mut().enumerate() {
+        let mut outs = node.start();
+        outs.extend(node.propose(value(i as u64).0).expect("value"));
+        queue.extend(broadcasts(&outs).into_iter().map(|m| (i, m)));
+    }
+    while let Some((from, msg)) = queue.pop_front() {
+        for to in (0..4).filter(|&to| to != from) {
+            let outs = nodes[to].receive(&msg);
+            queue.extend(broadcasts(&outs).into_iter().map(|m| (to, m)));
+        }
+    }
+    let leader = Definition::new(4).leader(duty(), 1).expect("leader");
+    for node in &nodes {
+        assert_eq!(node.decided_value(), Some(value(leader).1));
+        assert_eq!(node.drops().total(), 0);
+    }
+}

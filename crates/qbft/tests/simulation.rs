@@ -46,6 +46,28 @@ fn f_byzantine_nodes_including_the_first_leaders() {
 }
 
 #[test]
+fn byzantine_behaviours_are_exercised_and_dropped() {
+    let mut totals = std::collections::BTreeMap::new();
+    for seed in 0..16 {
+        let mut cfg = Config::random(7, 300 + seed);
+        cfg.faults = vec![Fault::Honest; 7];
+        cfg.faults[seed as usize % 7] = Fault::Byzantine;
+        cfg.faults[(seed as usize + 3) % 7] = Fault::Byzantine;
+        let outcome = Sim::new(cfg.clone()).run();
+        check(&cfg, &outcome, true).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for (slug, count) in outcome.honest_drops {
+            *totals.entry(slug).or_insert(0u64) += count;
+        }
+    }
+    for slug in ["bad_signature", "unjust"] {
+        assert!(
+            totals.get(slug).copied().unwrap_or(0) > 0,
+            "{slug} never exercised: {totals:?}"
+        );
+    }
+}
+
+#[test]
 fn f_crashed_nodes_from_the_start() {
     for n in [4, 7, 10, 16] {
         let f = Definition::new(n).faulty();

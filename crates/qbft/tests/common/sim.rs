@@ -129,6 +129,8 @@ pub struct Outcome {
     pub end_time: u64,
     pub delivered: u64,
     pub max_round: i64,
+    /// Drop counters summed over honest nodes.
+    pub honest_drops: BTreeMap<&'static str, u64>,
 }
 
 struct Node {
@@ -379,6 +381,11 @@ impl Sim {
             self.apply(node, outs);
         }
         self.outcome.end_time = self.now - self.start;
+        for &h in &self.outcome.honest {
+            for (slug, count) in &self.nodes[h].instance.drops().0 {
+                *self.outcome.honest_drops.entry(*slug).or_default() += count;
+            }
+        }
         self.outcome
     }
 }
