@@ -16,19 +16,30 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create node keys (ENR) and clusters.
+    #[command(subcommand)]
+    Create(commands::create::CreateCommand),
+    /// Recover the validator keys from a threshold of node folders.
+    Combine(commands::combine::CombineArgs),
     /// Network presets and Ephemery iteration details.
     #[command(subcommand)]
     Network(commands::network::NetworkCommand),
     /// Verify and inspect cluster lock files.
     #[command(subcommand)]
     Lock(commands::lock::LockCommand),
+    /// Import and export EIP-3076 slashing-protection history.
+    #[command(subcommand)]
+    Slashing(commands::slashing::SlashingCommand),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Create(command) => commands::create::run(command),
+        Command::Combine(args) => commands::combine::run(args),
         Command::Network(command) => commands::network::run(command),
         Command::Lock(command) => commands::lock::run(command),
+        Command::Slashing(command) => commands::slashing::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,7 +2,6 @@
 //! validator keys, as `charon create cluster` does (in memory; callers write the files).
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mosaic_crypto::{bls, tbls};
 use rand::RngCore;
@@ -10,12 +9,14 @@ use zeroize::Zeroizing;
 
 use crate::enr::new_record;
 use crate::error::{Error, Result};
-use crate::eth::{network_by_name, sign};
+use crate::eth::sign;
 use crate::model::{
     BuilderRegistration, Definition, DepositData, DistValidator, Lock, Operator, Registration,
     ValidatorAddresses,
 };
+use crate::network::create_network;
 use crate::parse::{check_deposit_amounts, decode_hex, FULL_DEPOSIT_GWEI, MIN_DEPOSIT_GWEI};
+use crate::timestamp::{format_rfc3339, now_unix};
 use crate::version::Version;
 
 /// Minimum cluster size `create` accepts (Charon's).
@@ -41,7 +42,7 @@ pub struct CreateParams {
     pub threshold: Option<u64>,
     /// Number of new validators (must be 0 when `existing_keys` is given).
     pub num_validators: u64,
-    /// Network name: mainnet, goerli, gnosis, chiado, sepolia or hoodi.
+    /// Network name, one of `mosaic_types::KNOWN_NETWORKS` (mainnet, hoodi, sepolia, ephemery, dev).
     pub network: String,
     /// One fee recipient per validator, or one for all.
     pub fee_recipients: Vec<String>,
@@ -55,6 +56,9 @@ pub struct CreateParams {
     pub target_gas_limit: u64,
     /// Existing validator keys to split instead of generating new ones.
     pub existing_keys: Vec<bls::SecretKey>,
+    /// Key derivation of the keystores `create_cluster_dir` writes: `Kdf::CHARON` for real
+    /// clusters; cheaper parameters (e.g. `Kdf::INSECURE`) only for tests, never on mainnet.
+    pub keystore_kdf: mosaic_crypto::keystore::Kdf,
 }
 
 /// Everything `build_lock` produces: the lock plus the secrets each node needs.
@@ -145,31 +149,6 @@ fn random_uuid() -> String {
     )
 }
 
-fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn credentials(address: &str, compounding: bool) -> Result<[u8; 32]> {
     let b = decode_hex(address).map_err(|e| Error::param("withdrawal_addresses", e))?;
     let mut c = [0u8; 32];
@@ -181,8 +160,7 @@ fn credentials(address: &str, compounding: bool) -> Result<[u8; 32]> {
 /// Builds a signed lock (latest version) and the node secrets, without touching the disk.
 pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     let (threshold, warning) = resolve_threshold(params.nodes, params.threshold)?;
-    let network = network_by_name(&params.network)
-        .ok_or_else(|| Error::param("network", format!("unknown network {:?}", params.network)))?;
+    let network = create_network(&params.network)?;
     let split = !params.existing_keys.is_empty();
     if split && params.num_validators != 0 {
         return Err(Error::param(
@@ -204,12 +182,12 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     check_deposit_amounts(&params.deposit_amounts, params.compounding)
         .map_err(|e| Error::param("deposit_amounts", e))?;
     let n = usize::try_from(num).map_err(|_| Error::param("num_validators", "too large"))?;
-    let fees = expand_addresses("fee_recipients", &params.fee_recipients, n, network.name)?;
+    let fees = expand_addresses("fee_recipients", &params.fee_recipients, n, &network.name)?;
     let withdrawals = expand_addresses(
         "withdrawal_addresses",
         &params.withdrawal_addresses,
         n,
-        network.name,
+        &network.name,
     )?;
 
     let generated: Vec<bls::SecretKey>;
@@ -224,13 +202,13 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     let mut operators = Vec::new();
     let mut signing_keys = Vec::new();
     for _ in 0..params.nodes {
-        let key = k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        let key = mosaic_crypto::secp256k1::SecretKey::random();
         let enr = new_record(&key).map_err(|e| Error::crypto("create ENR", e))?;
         operators.push(Operator {
             enr,
             ..Operator::default()
         });
-        node_keys.push(Zeroizing::new(<[u8; 32]>::from(key.to_bytes())));
+        node_keys.push(key.to_bytes());
         signing_keys.push(key);
     }
 
@@ -256,15 +234,14 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     } else {
         params.target_gas_limit
     };
+    // Charon: the network's genesis time for new keys, the current time for split keys (whose
+    // validators may already be registered with builders at genesis time).
     let timestamp = if split {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        now_unix()
     } else {
         network.genesis_time
     };
-    let fork = mosaic_types::Version(network.genesis_fork_version);
+    let fork = network.genesis_fork_version;
 
     let mut shares: Vec<Vec<bls::SecretKey>> = (0..params.nodes).map(|_| Vec::new()).collect();
     let mut validators = Vec::new();
@@ -326,11 +303,11 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
         version: Version::LATEST,
         name: params.name.clone(),
         uuid: random_uuid(),
-        timestamp: now_rfc3339(),
+        timestamp: format_rfc3339(now_unix()),
         num_validators: num,
         threshold,
         dkg_algorithm: "default".to_string(),
-        fork_version: network.genesis_fork_version.to_vec(),
+        fork_version: network.genesis_fork_version.0.to_vec(),
         operators,
         creator: Default::default(),
         validator_addresses: fees
@@ -366,11 +343,7 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
         .to_bytes()
         .to_vec();
     for key in &signing_keys {
-        lock.node_signatures.push(
-            sign(key, &hash)
-                .map_err(|e| Error::crypto("node signature", e))?
-                .to_vec(),
-        );
+        lock.node_signatures.push(sign(key, &hash).to_vec());
     }
     Ok(Dealt {
         lock,

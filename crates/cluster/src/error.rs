@@ -66,6 +66,36 @@ pub enum Error {
         /// Why (wrong password, checksum mismatch, malformed).
         reason: String,
     },
+    /// Node folders given to `combine` hold locks of different clusters.
+    #[error("{other}: lock hash {other_hash} differs from {first}'s {first_hash}: the folders belong to different clusters")]
+    LockMismatch {
+        /// The first folder's lock file.
+        first: String,
+        /// Its lock hash (0x-hex).
+        first_hash: String,
+        /// The differing folder's lock file.
+        other: String,
+        /// Its lock hash (0x-hex).
+        other_hash: String,
+    },
+    /// Too few distinct key shares of a validator were found to recover its key.
+    #[error("validator {index} ({pubkey}): found {found} distinct key share(s), need the threshold of {needed}")]
+    InsufficientShares {
+        /// The validator's index in the lock.
+        index: usize,
+        /// Its distributed public key (0x-hex).
+        pubkey: String,
+        /// Distinct share indices found.
+        found: usize,
+        /// The lock's threshold.
+        needed: u64,
+    },
+    /// Output files already exist and overwriting was not allowed.
+    #[error("{path}: already exists; refusing to overwrite existing keystores (use force)")]
+    WouldOverwrite {
+        /// The existing file.
+        path: String,
+    },
     /// A cryptographic operation failed.
     #[error("{context}: {reason}")]
     Crypto {

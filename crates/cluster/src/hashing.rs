@@ -47,7 +47,7 @@ fn put_address20(h: &mut HashWalker, addr: &str, field: &str) -> Walk {
 }
 
 fn put_k1_sig_list(h: &mut HashWalker, sig: &[u8], field: &str) -> Walk {
-    if sig.len() % K1_SIG_LEN != 0 {
+    if !sig.len().is_multiple_of(K1_SIG_LEN) {
         return Err(format!(
             "{field}: {} bytes is not a multiple of 65",
             sig.len()

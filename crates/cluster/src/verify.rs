@@ -8,8 +8,9 @@ use mosaic_crypto::{bls, tbls};
 
 use crate::enr::node_public_key;
 use crate::error::VerifyError;
-use crate::eth::{address_of, eip712_digest, network_by_fork_version, recover, Eip712Type};
+use crate::eth::{address_of, eip712_digest, recover, Eip712Type};
 use crate::model::{Definition, DistValidator, Lock};
+use crate::network::eip712_chain_id;
 use crate::parse::{decode_hex, MAX_COMPOUNDING_DEPOSIT_GWEI, MIN_DEPOSIT_GWEI};
 use crate::version::Version;
 use crate::write::to_0x_hex;
@@ -75,7 +76,7 @@ fn check_sig_length(version: Version, sig: &[u8], field: &str) -> Result<(), Ver
         return Ok(());
     }
     let ok = if version.has_multi_signatures() {
-        sig.len() % 65 == 0 && sig.len() <= 32 * 65
+        sig.len().is_multiple_of(65) && sig.len() <= 32 * 65
     } else {
         sig.len() == 65
     };
@@ -117,17 +118,8 @@ impl Definition {
             &format!("{prefix}creator.config_signature"),
         )?;
         let chain_id = || {
-            network_by_fork_version(&self.fork_version)
-                .map(|n| n.chain_id)
-                .ok_or_else(|| {
-                    VerifyError::invalid(
-                        format!("{prefix}fork_version"),
-                        format!(
-                            "unknown network {}: no chain id for EIP-712",
-                            to_0x_hex(&self.fork_version)
-                        ),
-                    )
-                })
+            eip712_chain_id(&self.fork_version, &self.timestamp)
+                .map_err(|e| VerifyError::invalid(format!("{prefix}fork_version"), e))
         };
         let config_hash_hex = to_0x_hex(&self.config_hash);
         let mut unsigned = 0usize;
@@ -227,7 +219,7 @@ impl Definition {
             }
             let key =
                 node_public_key(&o.enr).map_err(|e| VerifyError::invalid(format!("{p}.enr"), e))?;
-            if !keys.insert(key.to_encoded_point(true).as_bytes().to_vec()) {
+            if !keys.insert(key.to_compressed()) {
                 return Err(VerifyError::invalid(
                     format!("{p}.enr"),
                     "duplicate node key (same peer as an earlier operator)",

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use mosaic_cluster::dealer::{default_threshold, resolve_threshold};
 use mosaic_cluster::eth::{eip712_digest, sign, Eip712Type};
-use mosaic_cluster::{build_lock, CreateParams, Error, Lock, VerifyError};
+use mosaic_cluster::{build_lock, CreateParams, Definition, Error, Lock, VerifyError};
+use mosaic_crypto::secp256k1::SecretKey;
 use mosaic_crypto::{bls, tbls};
+use mosaic_types::ephemery;
 
 fn params(nodes: u64, threshold: Option<u64>) -> CreateParams {
     CreateParams {
@@ -23,6 +25,7 @@ fn params(nodes: u64, threshold: Option<u64>) -> CreateParams {
         compounding: false,
         target_gas_limit: 0,
         existing_keys: vec![],
+        keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
     }
 }
 
@@ -136,43 +139,85 @@ fn partial_deposits_and_tampered_signatures() {
     );
 }
 
-#[test]
-fn eip712_signatures_verify_and_wrong_signer_fails() {
-    let dealt = build_lock(&params(3, None)).expect("create");
-    let mut def = dealt.lock.definition.clone();
-    let keys: Vec<k256::ecdsa::SigningKey> = (1..=4u8)
-        .map(|i| k256::ecdsa::SigningKey::from_slice(&[i; 32]).expect("k"))
-        .collect();
-    let addr = |k: &k256::ecdsa::SigningKey| {
-        format!(
-            "0x{}",
-            hex::encode(mosaic_cluster::eth::address_of(k.verifying_key()))
-        )
-    };
+fn test_keys() -> Vec<SecretKey> {
+    (1..=4u8)
+        .map(|i| SecretKey::from_bytes(&[i; 32]).expect("k"))
+        .collect()
+}
+
+/// Gives every operator and the creator an address and signs the definition for `chain`.
+fn sign_definition(def: &mut Definition, keys: &[SecretKey], chain: u64) {
+    let addr = |k: &SecretKey| format!("0x{}", hex::encode(k.public_key().ethereum_address()));
     def.creator.address = addr(&keys[3]);
     for (i, op) in def.operators.iter_mut().enumerate() {
         op.address = addr(&keys[i]);
     }
     def.set_hashes().expect("hash");
-    let chain = 560_048;
     let cfg = format!("0x{}", hex::encode(&def.config_hash));
     for (i, op) in def.operators.iter_mut().enumerate() {
         op.config_signature = sign(
             &keys[i],
             &eip712_digest(Eip712Type::OperatorConfigHash, &cfg, chain),
         )
-        .expect("s")
         .to_vec();
-        op.enr_signature = sign(&keys[i], &eip712_digest(Eip712Type::Enr, &op.enr, chain))
-            .expect("s")
-            .to_vec();
+        op.enr_signature = sign(&keys[i], &eip712_digest(Eip712Type::Enr, &op.enr, chain)).to_vec();
     }
     def.creator.config_signature = sign(
         &keys[3],
         &eip712_digest(Eip712Type::CreatorConfigHash, &cfg, chain),
     )
-    .expect("s")
     .to_vec();
+}
+
+#[test]
+fn ephemery_eip712_chain_id_is_the_iteration_at_the_definition_timestamp() {
+    let mut p = params(3, None);
+    p.network = "ephemery".into();
+    let dealt = build_lock(&p).expect("create ephemery");
+    dealt
+        .lock
+        .verify()
+        .expect("an unsigned ephemery lock verifies");
+    let keys = test_keys();
+    let first = ephemery::Iteration::number(ephemery::FIRST_SUPPORTED_ITERATION).expect("it");
+    let second = first.next().expect("next");
+
+    // Made during the second iteration, signed with its chain id: verifies.
+    let mut def = dealt.lock.definition.clone();
+    def.timestamp = "2024-08-01T19:00:00Z".into();
+    sign_definition(&mut def, &keys, second.chain_id);
+    def.verify_signatures()
+        .expect("signed for the running iteration");
+
+    // One second earlier the first iteration was running: its chain id, not the second's.
+    let mut def = dealt.lock.definition.clone();
+    def.timestamp = "2024-08-01T18:59:59Z".into();
+    sign_definition(&mut def, &keys, second.chain_id);
+    assert_eq!(
+        def.verify_signatures()
+            .expect_err("wrong iteration")
+            .field(),
+        "operators[0].config_signature"
+    );
+    sign_definition(&mut def, &keys, first.chain_id);
+    def.verify_signatures()
+        .expect("signed for the first iteration");
+
+    // Before Mosaic's first supported iteration there is no chain id at all.
+    let mut def = dealt.lock.definition.clone();
+    def.timestamp = "2024-07-04T18:59:59Z".into();
+    sign_definition(&mut def, &keys, first.chain_id);
+    assert_eq!(
+        def.verify_signatures().expect_err("no chain id").field(),
+        "fork_version"
+    );
+}
+
+#[test]
+fn eip712_signatures_verify_and_wrong_signer_fails() {
+    let dealt = build_lock(&params(3, None)).expect("create");
+    let mut def = dealt.lock.definition.clone();
+    sign_definition(&mut def, &test_keys(), 560_048);
     def.verify_signatures().expect("valid EIP-712 signatures");
 
     let mut bad = def.clone();

@@ -8,8 +8,12 @@
 mod error;
 mod record;
 mod rlp;
-pub mod secp256k1;
 
 pub use error::Error;
 pub use record::{Enr, MAX_RECORD_SIZE, TEXT_PREFIX};
 pub use rlp::RlpError;
+
+/// The secp256k1 key types of the `v4` identity scheme (from `mosaic-crypto`).
+pub mod secp256k1 {
+    pub use mosaic_crypto::secp256k1::{PublicKey, SecretKey};
+}

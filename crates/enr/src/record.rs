@@ -5,8 +5,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use crate::secp256k1::{PublicKey, SecretKey};
 use base64::Engine as _;
+use mosaic_crypto::secp256k1::{PublicKey, SecretKey};
 use sha3::{Digest, Keccak256};
 
 use crate::rlp::{self, Item};
@@ -801,7 +801,7 @@ mod tests {
 
     #[test]
     fn secret_key_debug_is_redacted() {
-        assert_eq!(format!("{:?}", eip778_key()), "SecretKey(<redacted>)");
+        assert!(!format!("{:?}", eip778_key()).contains(EIP778_KEY));
         let record = Enr::create(&eip778_key(), 1, None, None, None).unwrap();
         assert!(!format!("{record:?}").contains(EIP778_KEY));
     }

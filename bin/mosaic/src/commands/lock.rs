@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use mosaic_cluster::{Lock, VerifyOptions};
+use mosaic_cluster::{Lock, LockSummary, VerifyOptions};
 
 /// `mosaic lock …`
 #[derive(Debug, Subcommand)]
@@ -14,6 +14,12 @@ pub(crate) enum LockCommand {
     /// aggregate, deposit data, builder registrations, and that the public shares reconstruct
     /// each distributed validator's public key.
     Verify(VerifyArgs),
+    /// Prints a readable summary of a cluster lock: operators, threshold, validators, fork,
+    /// versions. It does not verify; use `mosaic lock verify` for that.
+    Inspect {
+        /// The cluster-lock.json file.
+        file: PathBuf,
+    },
 }
 
 /// Arguments of `mosaic lock verify`.
@@ -53,6 +59,11 @@ pub(crate) fn run(command: LockCommand) -> anyhow::Result<()> {
                 lock.validators.len(),
                 hex::encode(&lock.lock_hash),
             );
+            Ok(())
+        }
+        LockCommand::Inspect { file } => {
+            let lock = Lock::load(&file)?;
+            println!("{}", LockSummary::new(&lock));
             Ok(())
         }
     }

@@ -1,4 +1,7 @@
 //! One module per top-level command.
 
+pub(crate) mod combine;
+pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
+pub(crate) mod slashing;
