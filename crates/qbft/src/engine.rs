@@ -309,7 +309,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
         if self.decided.is_some() || round != self.round {
             return Vec::new();
         }
-        self.change_round(self.round + 1);
+        self.change_round(self.round.saturating_add(1));
         self.out.push(Output::ArmTimer { round: self.round });
         self.broadcast_round_change();
         self.drain();
