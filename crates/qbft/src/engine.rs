@@ -470,7 +470,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
                     .iter()
                     .map(|m| m.round)
                     .min()
-                    .unwrap_or(self.round + 1);
+                    .unwrap_or(self.round.saturating_add(1));
                 self.change_round(min);
                 self.out.push(Output::ArmTimer { round: self.round });
                 self.broadcast_round_change();
