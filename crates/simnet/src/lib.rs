@@ -8,9 +8,16 @@ pub mod clock;
 pub mod config;
 pub mod containers;
 mod error;
+pub mod record;
+mod server;
+mod sim;
 pub mod spec;
+pub mod verify;
 
 pub use chain::Chain;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Preset, SimConfig};
 pub use error::Error;
+pub use record::{DutyKind, Recorder};
+pub use server::{ApiError, ServerHandle};
+pub use sim::{ChainEvent, Reset, Scenario, Simulator};
