@@ -3,11 +3,14 @@
 //! RANDAO), strict signature checks on everything submitted, and a record of every duty's
 //! arrival and inclusion, served over the standard Beacon API on 127.0.0.1.
 
+mod block_api;
+pub mod blocks;
 pub mod chain;
 pub mod clock;
 pub mod config;
 pub mod containers;
 mod error;
+pub mod payload;
 pub mod record;
 mod server;
 mod sim;

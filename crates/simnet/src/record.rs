@@ -115,10 +115,24 @@ pub struct KindSummary {
     pub max_arrival_ms: Option<i64>,
 }
 
+/// Two different validly signed blocks for one slot by one proposer: a slashable offence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DoubleProposal {
+    /// The slot.
+    pub slot: u64,
+    /// The proposer.
+    pub proposer_index: u64,
+    /// The root of the first block published.
+    pub first_root: Root,
+    /// The root of the conflicting block.
+    pub second_root: Root,
+}
+
 /// The recorder.
 #[derive(Debug, Default)]
 pub struct Recorder {
     submissions: Vec<Submission>,
+    double_proposals: Vec<DoubleProposal>,
 }
 
 impl Recorder {
@@ -135,9 +149,22 @@ impl Recorder {
         &self.submissions
     }
 
+    /// Records a slashable double proposal.
+    pub fn record_double_proposal(&mut self, offence: DoubleProposal) {
+        if !self.double_proposals.contains(&offence) {
+            self.double_proposals.push(offence);
+        }
+    }
+
+    /// Every double proposal seen.
+    pub fn double_proposals(&self) -> &[DoubleProposal] {
+        &self.double_proposals
+    }
+
     /// Forgets everything (chain reset).
     pub fn clear(&mut self) {
         self.submissions.clear();
+        self.double_proposals.clear();
     }
 
     /// Whether `validator` submitted anything for a slot of `epoch`.
@@ -221,6 +248,11 @@ impl Recorder {
                 s.max_arrival_ms.map_or("-".into(), |m| m.to_string()),
             );
         }
+        let _ = writeln!(
+            text,
+            "slashable: {} double proposals",
+            self.double_proposals.len()
+        );
         text
     }
 }
