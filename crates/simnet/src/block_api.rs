@@ -288,16 +288,21 @@ fn plan(
     })
 }
 
-/// The pool's committee aggregates of the last epoch before `slot` (inclusion delay 1).
+/// The pool's committee aggregates of the last epoch before `slot` (inclusion delay 1) that
+/// no earlier published block carried (those from the last imported block's slot on).
 fn pooled_attestations(
     state: &Shared,
     slot: u64,
     slots_per_epoch: u64,
 ) -> Result<Vec<PooledAggregate>, ApiError> {
+    let included_before = state.blocks().attestations_included_before;
     let pool = state.pool();
     let mut out = Vec::new();
     for ((_, committee_index), entry) in &pool.by_root {
-        if entry.data.slot >= slot || entry.data.slot + slots_per_epoch < slot {
+        if entry.data.slot >= slot
+            || entry.data.slot + slots_per_epoch < slot
+            || entry.data.slot < included_before
+        {
             continue;
         }
         let mut positions: Vec<usize> = entry.signatures.keys().copied().collect();
@@ -604,6 +609,10 @@ fn publish(
     match imported {
         Ok(block) => {
             state.recorder().record(submission);
+            let mut blocks = state.blocks();
+            blocks.attestations_included_before =
+                blocks.attestations_included_before.max(header.slot);
+            drop(blocks);
             let _ = state.events.send(ChainEvent::Block {
                 slot: header.slot,
                 block: block.root,

@@ -89,6 +89,9 @@ pub(crate) struct BlockState {
     pub(crate) produced: HashMap<Root, (u64, SynthPayload)>,
     /// The first valid block root published per (slot, proposer), to detect double proposals.
     pub(crate) seen: HashMap<(u64, u64), Root>,
+    /// The slot of the last published block imported: it carried the pool's attestations up
+    /// to the slot before it, so later blocks include only attestations from this slot on.
+    pub(crate) attestations_included_before: u64,
     /// Builder registrations accepted: validator index → (fee recipient, gas limit).
     pub(crate) registrations: HashMap<u64, (mosaic_types::ExecutionAddress, u64)>,
 }

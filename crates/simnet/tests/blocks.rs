@@ -939,3 +939,53 @@ async fn fork_endpoint_names_the_previous_fork() {
     assert_eq!(fork["data"]["current_version"], "0x40000539");
     assert_eq!(fork["data"]["previous_version"], "0x30000539");
 }
+
+/// Reads the SSE stream until `needle` shows up (or fails after 5 s).
+async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !text.contains(needle) {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} in {text}"))
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+#[tokio::test]
+async fn published_blocks_and_finality_are_streamed() {
+    let h = start(ForkName::Fulu).await;
+    let slot = h.proposal_slot();
+    h.at_slot(slot, 100);
+    let mut events = h
+        .http
+        .get(format!(
+            "{}/eth/v1/events?topics=block,finalized_checkpoint",
+            h.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+    let data = h.get(&h.produce_path("v3", slot, ""), false).await.json()["data"].clone();
+    let root = root_of(&data, ForkName::Fulu, false);
+    let reply = h
+        .post_json("/eth/v2/beacon/blocks", &h.signed(&data, false, None))
+        .await;
+    assert_eq!(reply.status, 200);
+    let text = read_until(&mut events, &format!("{root}")).await;
+    assert!(text.contains("event: block"), "{text}");
+    assert!(text.contains(&format!("\"slot\":\"{slot}\"")), "{text}");
+    // Epoch 3 starts: epoch 1 is finalized.
+    h.at_slot(24, 0);
+    let text = read_until(&mut events, "event: finalized_checkpoint").await;
+    let finalized = h.sim.with_chain(|c| c.checkpoint(1));
+    assert!(text.contains("\"epoch\":\"1\""), "{text}");
+    assert!(
+        text.contains(&serde_json::to_string(&finalized.root).unwrap()),
+        "{text}"
+    );
+}
