@@ -480,6 +480,32 @@ async fn publication_rejects_bad_blocks_and_detects_double_proposals() {
         reply.message()
     );
 
+    // A slot past the next one.
+    let mut future = data.clone();
+    future["block"]["slot"] = json!((slot + 2).to_string());
+    let reply = h.post_json(path, &h.signed(&future, false, None)).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.message().contains("in the future"),
+        "{}",
+        reply.message()
+    );
+
+    // A known parent that is not the one the payload builds on.
+    let genesis = h.sim.with_chain(|c| c.genesis_block().root);
+    assert_ne!(json!(genesis), data["block"]["parent_root"]);
+    let mut other_parent = data.clone();
+    other_parent["block"]["parent_root"] = json!(genesis);
+    let reply = h
+        .post_json(path, &h.signed(&other_parent, false, None))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.message().contains("parent_hash"),
+        "{}",
+        reply.message()
+    );
+
     // A KZG proof without a blob.
     let mut proofs = h.signed(&data, false, None);
     proofs["kzg_proofs"] = json!([format!("0x{}", "c0".to_owned() + &"00".repeat(47))]);
@@ -988,4 +1014,38 @@ async fn published_blocks_and_finality_are_streamed() {
         text.contains(&serde_json::to_string(&finalized.root).unwrap()),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_payload_moved_to_another_slot_is_refused() {
+    let h = start(ForkName::Deneb).await;
+    // An explicit proposer with two proposals at most 16 slots (two epochs, the time produced
+    // payloads are kept) apart.
+    let proposers: Vec<u64> = h
+        .sim
+        .with_chain(|c| (0..160).map(|s| c.proposer(s)).collect());
+    let (first, second) = (1..128)
+        .filter(|s| proposers[*s] < EXPLICIT)
+        .find_map(|s| {
+            (s + 1..=s + 16)
+                .find(|t| proposers[*t] == proposers[s])
+                .map(|t| (s as u64, t as u64))
+        })
+        .expect("seed 11 has an explicit proposer twice within 16 slots");
+    h.at_slot(first, 100);
+    let data = h.get(&h.produce_path("v2", first, ""), false).await.json()["data"].clone();
+    h.at_slot(second, 100);
+    let mut moved = data.clone();
+    moved["block"]["slot"] = json!(second.to_string());
+    let reply = h
+        .post_json("/eth/v2/beacon/blocks", &h.signed(&moved, false, None))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.message().contains("timestamp"), "{}", reply.message());
+    // The block produced for the slot itself passes.
+    let data = h.get(&h.produce_path("v2", second, ""), false).await.json()["data"].clone();
+    let reply = h
+        .post_json("/eth/v2/beacon/blocks", &h.signed(&data, false, None))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.message());
 }
