@@ -103,7 +103,7 @@ pub struct Judged {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindSummary {
     /// Duties the explicit validators had, where the chain knows them (attestations,
-    /// proposals, sync messages over completed slots).
+    /// proposals, sync messages from slot 1 to the current slot).
     pub expected: Option<u64>,
     /// Submissions accepted.
     pub received: u64,
@@ -183,7 +183,7 @@ impl Recorder {
     }
 
     /// Per-kind effectiveness over what is recorded; `expected` counts the explicit validators'
-    /// duties over completed slots.
+    /// duties from slot 1 to the current slot.
     pub fn summary(&self, chain: &mut Chain) -> BTreeMap<DutyKind, KindSummary> {
         let judged = self.judge(chain);
         let mut out: BTreeMap<DutyKind, KindSummary> = DutyKind::ALL
@@ -257,13 +257,14 @@ impl Recorder {
     }
 }
 
-/// Attestation, proposal and sync-message duties of the explicit validators over the slots
-/// that have ended (slot 1 up to the one before the processed slot).
+/// Attestation, proposal and sync-message duties of the explicit validators from slot 1 up to
+/// the current (processed) slot: submissions for the current slot count as received, so its
+/// duties count as expected too (effectiveness never exceeds 100 %).
 fn expected_duties(chain: &mut Chain) -> (u64, u64, u64) {
     let explicit = chain.config().validators.len() as u64;
     let last = chain.processed_slot();
     let (mut attestations, mut proposals, mut sync_messages) = (0, 0, 0);
-    for slot in 1..last {
+    for slot in 1..=last {
         let epoch = chain.epoch_of(slot);
         let duties = chain.epoch_duties(epoch);
         attestations += (0..explicit)

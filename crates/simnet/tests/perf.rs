@@ -227,6 +227,12 @@ async fn ten_thousand_validators_one_second_slots() {
     );
     let summary = perf.sim.summary_json();
     println!("{}", perf.sim.summary_text());
+    for kind in ["attestation", "proposal", "sync_message"] {
+        assert_eq!(
+            summary[kind]["included"], summary[kind]["expected"],
+            "{kind}"
+        );
+    }
     assert_eq!(summary["proposal"]["included"], SLOTS);
     assert!(
         worst < Duration::from_secs(1),
