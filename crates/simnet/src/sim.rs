@@ -240,6 +240,7 @@ impl Shared {
                 });
             }
         }
+        self.recorder().compact(&chain);
         let keep_from = slot.saturating_sub(2 * chain.slots_per_epoch());
         self.pool()
             .by_root
