@@ -130,6 +130,15 @@ pub enum BlockOrigin {
     Submitted,
 }
 
+/// The execution block a beacon block's payload made (the synthetic execution chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutionHead {
+    /// `block_hash` of the payload.
+    pub block_hash: Root,
+    /// `block_number` of the payload.
+    pub block_number: u64,
+}
+
 /// A block of the simulated chain (its header; bodies are not kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Block {
@@ -139,6 +148,8 @@ pub struct Block {
     pub root: Root,
     /// Origin.
     pub origin: BlockOrigin,
+    /// The execution block of its payload.
+    pub execution: ExecutionHead,
 }
 
 /// Why a block was not imported.
@@ -157,6 +168,20 @@ pub enum ImportError {
     SlotTaken {
         /// Slot.
         slot: u64,
+    },
+    /// The chain already has a block after the slot.
+    #[error("slot {slot} is behind the chain, which has a block at slot {later}")]
+    Superseded {
+        /// Slot.
+        slot: u64,
+        /// The later block's slot.
+        later: u64,
+    },
+    /// The parent block is unknown.
+    #[error("parent_root {parent} is not a known block")]
+    UnknownParent {
+        /// The block's parent root.
+        parent: Root,
     },
     /// The proposer index is not the slot's proposer.
     #[error("proposer_index {got} is not the proposer of slot {slot} ({expected})")]
@@ -273,12 +298,20 @@ impl Chain {
             processed_slot: 0,
         };
         let genesis = chain.make_header(0, 0, Root::ZERO, b"genesis");
+        let execution = ExecutionHead {
+            block_hash: Root(hash(&[
+                b"mosaic-simnet execution genesis",
+                &seed_bytes(chain.config.seed),
+            ])),
+            block_number: 0,
+        };
         chain.blocks.insert(
             0,
             Block {
                 root: genesis.root(),
                 header: genesis,
                 origin: BlockOrigin::Genesis,
+                execution,
             },
         );
         Ok(chain)
@@ -309,9 +342,21 @@ impl Chain {
         self.network.fork_version_at_epoch(0)
     }
 
-    /// The previous fork's version (for `states/{id}/fork`; equal at genesis forks).
+    /// The previous fork's version (for `states/{id}/fork`): the chain starts at
+    /// [`SimConfig::fork`] by upgrading through every earlier fork at epoch 0, as devnets with
+    /// every fork at genesis do, so this is the version of the fork before it (the last entry
+    /// of `config/fork_schedule`).
     pub fn previous_fork_version(&self) -> Version {
-        self.fork_version()
+        let mut previous = self.network.genesis_fork_version;
+        let mut current = previous;
+        for (_, fork) in self.network.forks.forks() {
+            if fork.epoch == FAR_FUTURE_EPOCH {
+                continue;
+            }
+            previous = current;
+            current = fork.version;
+        }
+        previous
     }
 
     /// The registry.
@@ -517,6 +562,18 @@ impl Chain {
         committee
     }
 
+    /// The synthetic post-state root of a block at `slot` on `parent_root`:
+    /// `sha256("mosaic-simnet state" || seed_le || slot_le || parent_root)`. The simulator runs
+    /// no state transition; this only has to be deterministic and differ per block position.
+    pub fn synthetic_state_root(&self, slot: u64, parent_root: Root) -> Root {
+        Root(hash(&[
+            b"mosaic-simnet state",
+            &seed_bytes(self.config.seed),
+            &slot.to_le_bytes(),
+            &parent_root.0,
+        ]))
+    }
+
     fn make_header(
         &self,
         slot: u64,
@@ -524,12 +581,7 @@ impl Chain {
         parent_root: Root,
         body: &[u8],
     ) -> BeaconBlockHeader {
-        let state_root = Root(hash(&[
-            b"mosaic-simnet state",
-            &seed_bytes(self.config.seed),
-            &slot.to_le_bytes(),
-            &parent_root.0,
-        ]));
+        let state_root = self.synthetic_state_root(slot, parent_root);
         let body_root = Root(hash(&[
             b"mosaic-simnet body",
             &seed_bytes(self.config.seed),
@@ -559,12 +611,22 @@ impl Chain {
             let next = self.processed_slot + 1;
             let proposer = self.proposer(next);
             if self.config.virtual_proposals && !self.is_explicit(proposer) {
-                let parent = self.head_at(next).root;
-                let header = self.make_header(next, proposer, parent, b"virtual");
+                let parent = self.head_at(next);
+                let header = self.make_header(next, proposer, parent.root, b"virtual");
+                let execution = ExecutionHead {
+                    block_hash: Root(hash(&[
+                        b"mosaic-simnet execution virtual",
+                        &seed_bytes(self.config.seed),
+                        &next.to_le_bytes(),
+                        &parent.execution.block_hash.0,
+                    ])),
+                    block_number: parent.execution.block_number + 1,
+                };
                 let block = Block {
                     root: header.root(),
                     header,
                     origin: BlockOrigin::Virtual,
+                    execution,
                 };
                 self.blocks.insert(next, block);
                 made.push(block);
@@ -574,17 +636,20 @@ impl Chain {
         made
     }
 
-    /// Imports a published block's header as the new head, after checking slot, proposer and
-    /// parent (signature checks are the caller's).
-    pub fn import_block(&mut self, header: BeaconBlockHeader) -> Result<Block, ImportError> {
-        if header.slot > self.processed_slot {
+    /// Imports a published block's header (with its payload's execution block) as the new
+    /// head, after checking slot, proposer and parent (signature checks are the caller's).
+    /// Only the tip may be extended: a block for a slot that already has one, or on a parent
+    /// that is not the head, is not imported.
+    pub fn import_block(
+        &mut self,
+        header: BeaconBlockHeader,
+        execution: ExecutionHead,
+    ) -> Result<Block, ImportError> {
+        if header.slot > self.processed_slot + 1 {
             return Err(ImportError::FutureSlot {
                 slot: header.slot,
                 current: self.processed_slot,
             });
-        }
-        if self.blocks.contains_key(&header.slot) {
-            return Err(ImportError::SlotTaken { slot: header.slot });
         }
         let expected = self.proposer(header.slot);
         if header.proposer_index != expected {
@@ -594,6 +659,20 @@ impl Chain {
                 got: header.proposer_index,
             });
         }
+        if self.block_by_root(&header.parent_root).is_none() {
+            return Err(ImportError::UnknownParent {
+                parent: header.parent_root,
+            });
+        }
+        if self.blocks.contains_key(&header.slot) {
+            return Err(ImportError::SlotTaken { slot: header.slot });
+        }
+        if let Some((later, _)) = self.blocks.range(header.slot..).next() {
+            return Err(ImportError::Superseded {
+                slot: header.slot,
+                later: *later,
+            });
+        }
         let head = self.head_at(header.slot).root;
         if header.parent_root != head {
             return Err(ImportError::WrongParent {
@@ -601,26 +680,14 @@ impl Chain {
                 got: header.parent_root,
             });
         }
-        if self.blocks.range(header.slot..).next().is_some() {
-            return Err(ImportError::SlotTaken { slot: header.slot });
-        }
         let block = Block {
             root: header.root(),
             header,
             origin: BlockOrigin::Submitted,
+            execution,
         };
         self.blocks.insert(header.slot, block);
         Ok(block)
-    }
-
-    /// A block header the simulator would propose at `slot` on the current head (for block
-    /// production).
-    pub fn proposal_header(&mut self, slot: u64, graffiti: &[u8]) -> BeaconBlockHeader {
-        let proposer = self.proposer(slot);
-        let parent = self
-            .head_at(slot.saturating_sub(1).max(self.processed_slot.min(slot)))
-            .root;
-        self.make_header(slot, proposer, parent, graffiti)
     }
 
     /// The latest block at or before `slot`.
@@ -844,12 +911,13 @@ mod tests {
             state_root: Root([1; 32]),
             body_root: Root([2; 32]),
         };
+        let execution = chain.head_at(slot).execution;
         let wrong_proposer = BeaconBlockHeader {
             proposer_index: 1,
             ..good
         };
         assert!(matches!(
-            chain.import_block(wrong_proposer),
+            chain.import_block(wrong_proposer, execution),
             Err(ImportError::WrongProposer { .. })
         ));
         let wrong_parent = BeaconBlockHeader {
@@ -857,20 +925,43 @@ mod tests {
             ..good
         };
         assert!(matches!(
-            chain.import_block(wrong_parent),
-            Err(ImportError::WrongParent { .. })
+            chain.import_block(wrong_parent, execution),
+            Err(ImportError::UnknownParent { .. })
         ));
-        let future = BeaconBlockHeader { slot: 65, ..good };
+        let genesis_parent = BeaconBlockHeader {
+            parent_root: chain.genesis_block().root,
+            ..good
+        };
+        if parent != chain.genesis_block().root {
+            assert!(matches!(
+                chain.import_block(genesis_parent, execution),
+                Err(ImportError::WrongParent { .. })
+            ));
+        }
+        let future = BeaconBlockHeader { slot: 66, ..good };
         assert!(matches!(
-            chain.import_block(future),
+            chain.import_block(future, execution),
             Err(ImportError::FutureSlot { .. })
         ));
-        let block = chain.import_block(good).unwrap();
+        let block = chain.import_block(good, execution).unwrap();
         assert_eq!(chain.head_at(slot).root, block.root);
         assert!(matches!(
-            chain.import_block(good),
+            chain.import_block(good, execution),
             Err(ImportError::SlotTaken { .. })
         ));
+        if slot > 1 {
+            let earlier = BeaconBlockHeader {
+                slot: slot - 1,
+                proposer_index: chain.proposer(slot - 1),
+                ..good
+            };
+            if chain.block_at(slot - 1).is_none() {
+                assert!(matches!(
+                    chain.import_block(earlier, execution),
+                    Err(ImportError::Superseded { .. })
+                ));
+            }
+        }
     }
 
     #[test]

@@ -2,12 +2,28 @@
 //! (committees, proposers and sync committees by the consensus-spec algorithms over a seeded
 //! RANDAO), strict signature checks on everything submitted, and a record of every duty's
 //! arrival and inclusion, served over the standard Beacon API on 127.0.0.1.
+//!
+//! Blocks are real consensus containers (capella to fulu, full and blinded, JSON and SSZ) built
+//! from what was submitted: the pool's attestations, the sync aggregate of the parent root and a
+//! synthetic execution payload ([`payload`]). There is no state transition: a block's
+//! `state_root` is [`Chain::synthetic_state_root`]. Published blocks are checked like a beacon
+//! node would (signature, randao reveal, proposer, parent, payload) and become the head; two
+//! different signed blocks for one slot by one proposer are recorded as slashable.
+//!
+//! Admin API beside the Beacon API: `GET /mosaic/simnet/records`, `GET /mosaic/simnet/summary`
+//! (JSON, or a text table with `Accept: text/plain`; `slashable.double_proposals` lists
+//! equivocations), `GET /mosaic/simnet/slashable`, `GET|POST /mosaic/simnet/scenario`
+//! ([`Scenario`]: latency, error rate, syncing, builder), `POST /mosaic/simnet/reset`
+//! ([`Reset`]).
 
+mod block_api;
+pub mod blocks;
 pub mod chain;
 pub mod clock;
 pub mod config;
 pub mod containers;
 mod error;
+pub mod payload;
 pub mod record;
 mod server;
 mod sim;

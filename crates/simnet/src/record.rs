@@ -10,8 +10,11 @@ use serde::Serialize;
 use crate::chain::Chain;
 use crate::containers::AttestationData;
 
-/// Records kept at most (older ones are dropped first).
+/// Records kept individually; beyond this the oldest tenth is judged and folded into per-kind
+/// totals by [`Recorder::compact`].
 const MAX_RECORDS: usize = 1_000_000;
+/// Records kept at most even if nobody compacts (older ones are then dropped unjudged).
+const HARD_LIMIT: usize = 2 * MAX_RECORDS;
 
 /// A duty type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -103,7 +106,7 @@ pub struct Judged {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindSummary {
     /// Duties the explicit validators had, where the chain knows them (attestations,
-    /// proposals, sync messages over completed slots).
+    /// proposals, sync messages from slot 1 to the current slot).
     pub expected: Option<u64>,
     /// Submissions accepted.
     pub received: u64,
@@ -115,19 +118,84 @@ pub struct KindSummary {
     pub max_arrival_ms: Option<i64>,
 }
 
+/// Two different validly signed blocks for one slot by one proposer: a slashable offence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DoubleProposal {
+    /// The slot.
+    pub slot: u64,
+    /// The proposer.
+    pub proposer_index: u64,
+    /// The root of the first block published.
+    pub first_root: Root,
+    /// The root of the conflicting block.
+    pub second_root: Root,
+}
+
+/// Totals of judged submissions no longer kept one by one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Archived {
+    received: u64,
+    included: u64,
+    arrival_sum_ms: i64,
+    max_arrival_ms: Option<i64>,
+}
+
 /// The recorder.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Recorder {
     submissions: Vec<Submission>,
+    double_proposals: Vec<DoubleProposal>,
+    archived: BTreeMap<DutyKind, Archived>,
+    limit: usize,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::with_limit(MAX_RECORDS)
+    }
 }
 
 impl Recorder {
+    /// A recorder that keeps `limit` submissions one by one before [`Recorder::compact`] folds
+    /// the oldest into totals.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            submissions: Vec::new(),
+            double_proposals: Vec::new(),
+            archived: BTreeMap::new(),
+            limit: limit.max(10),
+        }
+    }
+
     /// Adds a submission.
     pub fn record(&mut self, submission: Submission) {
-        if self.submissions.len() >= MAX_RECORDS {
-            self.submissions.drain(..MAX_RECORDS / 10);
+        let hard_limit = HARD_LIMIT.max(2 * self.limit);
+        if self.submissions.len() >= hard_limit {
+            self.submissions.drain(..self.limit / 10);
         }
         self.submissions.push(submission);
+    }
+
+    /// Once more than the limit is kept, judges the oldest tenth against `chain` (their slots
+    /// are long final) and keeps only their per-kind totals, so the summary stays exact on long
+    /// runs. The simulator calls this every slot.
+    pub fn compact(&mut self, chain: &Chain) {
+        if self.submissions.len() <= self.limit {
+            return;
+        }
+        let oldest: Vec<Submission> = self.submissions.drain(..self.limit / 10).collect();
+        for submission in &oldest {
+            let judged = judge_one(chain, submission);
+            let entry = self.archived.entry(submission.kind).or_default();
+            entry.received += 1;
+            entry.included += u64::from(judged.included);
+            entry.arrival_sum_ms += submission.arrival_ms;
+            entry.max_arrival_ms = Some(
+                entry
+                    .max_arrival_ms
+                    .map_or(submission.arrival_ms, |m| m.max(submission.arrival_ms)),
+            );
+        }
     }
 
     /// Everything recorded.
@@ -135,9 +203,23 @@ impl Recorder {
         &self.submissions
     }
 
+    /// Records a slashable double proposal.
+    pub fn record_double_proposal(&mut self, offence: DoubleProposal) {
+        if !self.double_proposals.contains(&offence) {
+            self.double_proposals.push(offence);
+        }
+    }
+
+    /// Every double proposal seen.
+    pub fn double_proposals(&self) -> &[DoubleProposal] {
+        &self.double_proposals
+    }
+
     /// Forgets everything (chain reset).
     pub fn clear(&mut self) {
         self.submissions.clear();
+        self.double_proposals.clear();
+        self.archived.clear();
     }
 
     /// Whether `validator` submitted anything for a slot of `epoch`.
@@ -156,7 +238,7 @@ impl Recorder {
     }
 
     /// Per-kind effectiveness over what is recorded; `expected` counts the explicit validators'
-    /// duties over completed slots.
+    /// duties from slot 1 to the current slot.
     pub fn summary(&self, chain: &mut Chain) -> BTreeMap<DutyKind, KindSummary> {
         let judged = self.judge(chain);
         let mut out: BTreeMap<DutyKind, KindSummary> = DutyKind::ALL
@@ -164,6 +246,13 @@ impl Recorder {
             .map(|k| (*k, KindSummary::default()))
             .collect();
         let mut sums: BTreeMap<DutyKind, i64> = BTreeMap::new();
+        for (kind, archived) in &self.archived {
+            let entry = out.entry(*kind).or_default();
+            entry.received += archived.received;
+            entry.included += archived.included;
+            entry.max_arrival_ms = archived.max_arrival_ms;
+            *sums.entry(*kind).or_default() += archived.arrival_sum_ms;
+        }
         for j in &judged {
             let entry = out.entry(j.submission.kind).or_default();
             entry.received += 1;
@@ -221,17 +310,23 @@ impl Recorder {
                 s.max_arrival_ms.map_or("-".into(), |m| m.to_string()),
             );
         }
+        let _ = writeln!(
+            text,
+            "slashable: {} double proposals",
+            self.double_proposals.len()
+        );
         text
     }
 }
 
-/// Attestation, proposal and sync-message duties of the explicit validators over the slots
-/// that have ended (slot 1 up to the one before the processed slot).
+/// Attestation, proposal and sync-message duties of the explicit validators from slot 1 up to
+/// the current (processed) slot: submissions for the current slot count as received, so its
+/// duties count as expected too (effectiveness never exceeds 100 %).
 fn expected_duties(chain: &mut Chain) -> (u64, u64, u64) {
     let explicit = chain.config().validators.len() as u64;
     let last = chain.processed_slot();
     let (mut attestations, mut proposals, mut sync_messages) = (0, 0, 0);
-    for slot in 1..last {
+    for slot in 1..=last {
         let epoch = chain.epoch_of(slot);
         let duties = chain.epoch_duties(epoch);
         attestations += (0..explicit)
@@ -304,5 +399,65 @@ fn judge_one(chain: &Chain, s: &Submission) -> Judged {
         submission: s.clone(),
         included: faults.is_empty(),
         faults,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SimConfig;
+
+    #[test]
+    fn compaction_keeps_the_summary_exact() {
+        let mut config = SimConfig::new(1_000);
+        config.filler_validators = 16;
+        let mut chain = Chain::new(config).unwrap();
+        chain.advance_to(20);
+        let mut recorder = Recorder::with_limit(10);
+        for i in 0..40u64 {
+            let slot = 1 + i % 16;
+            let mut data = chain.attestation_data(slot, 0);
+            if i % 3 == 0 {
+                data.beacon_block_root = Root([1; 32]); // a wrong head: not included
+            }
+            recorder.record(Submission {
+                validator_index: i % 16,
+                kind: if i % 5 == 0 {
+                    DutyKind::Aggregate
+                } else {
+                    DutyKind::Attestation
+                },
+                slot,
+                arrival_ms: (i * 37 % 1500) as i64,
+                vote: Vote::Attestation(data),
+            });
+        }
+        let before = recorder.summary(&mut chain);
+        while recorder.submissions().len() > 10 {
+            recorder.compact(&chain);
+        }
+        assert_eq!(recorder.submissions().len(), 10);
+        recorder.compact(&chain);
+        assert_eq!(
+            recorder.submissions().len(),
+            10,
+            "nothing to do at the limit"
+        );
+        let after = recorder.summary(&mut chain);
+        for kind in DutyKind::ALL {
+            let (b, a) = (&before[&kind], &after[&kind]);
+            assert_eq!(
+                (b.received, b.included, b.max_arrival_ms, b.expected),
+                (a.received, a.included, a.max_arrival_ms, a.expected),
+                "{kind:?}"
+            );
+            assert_eq!(b.mean_arrival_ms, a.mean_arrival_ms, "{kind:?}");
+        }
+        assert!(before[&DutyKind::Attestation].included < before[&DutyKind::Attestation].received);
+        recorder.clear();
+        assert_eq!(
+            recorder.summary(&mut chain)[&DutyKind::Attestation].received,
+            0
+        );
     }
 }

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tree_hash::TreeHash;
 
+use crate::block_api;
 use crate::chain::Chain;
 use crate::containers::{
     Attestation, Bitlist, SignedVoluntaryExit, SingleAttestation, SyncCommitteeMessage,
@@ -32,7 +33,7 @@ use crate::sim::{ChainEvent, PoolEntry, Reset, Scenario, Shared, Simulator};
 use crate::verify::{self, Checked, SignedAggregateAndProof, SignedContributionAndProof};
 use crate::Error;
 
-type AppState = Arc<Shared>;
+pub(crate) type AppState = Arc<Shared>;
 
 /// A Beacon API error: `{"code": N, "message": "...", "failures": [...]}`.
 #[derive(Debug)]
@@ -43,17 +44,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: StatusCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
             failures: Vec::new(),
         }
     }
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
-    fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 }
@@ -72,7 +73,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 fn ok(value: Value) -> ApiResult {
     Ok(Json(value).into_response())
@@ -83,12 +84,12 @@ fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
 }
 
-fn parse_u64(text: &str, what: &str) -> Result<u64, ApiError> {
+pub(crate) fn parse_u64(text: &str, what: &str) -> Result<u64, ApiError> {
     text.parse()
         .map_err(|_| ApiError::bad_request(format!("invalid {what}: {text:?}")))
 }
 
-fn quoted(value: u64) -> Value {
+pub(crate) fn quoted(value: u64) -> Value {
     Value::String(value.to_string())
 }
 
@@ -198,6 +199,28 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/eth/v1/beacon/headers/{block_id}", get(header))
         .route("/eth/v1/beacon/blocks/{block_id}/root", get(block_root))
         .route(
+            "/eth/v3/validator/blocks/{slot}",
+            get(block_api::produce_v3),
+        )
+        .route(
+            "/eth/v2/validator/blocks/{slot}",
+            get(block_api::produce_v2),
+        )
+        .route(
+            "/eth/v1/validator/blinded_blocks/{slot}",
+            get(block_api::produce_blinded_v1),
+        )
+        .route("/eth/v1/beacon/blocks", post(block_api::publish_v1))
+        .route("/eth/v2/beacon/blocks", post(block_api::publish_v2))
+        .route(
+            "/eth/v1/beacon/blinded_blocks",
+            post(block_api::publish_blinded_v1),
+        )
+        .route(
+            "/eth/v2/beacon/blinded_blocks",
+            post(block_api::publish_blinded_v2),
+        )
+        .route(
             "/eth/v1/validator/duties/attester/{epoch}",
             post(attester_duties),
         )
@@ -272,7 +295,8 @@ pub(crate) fn router(state: AppState) -> Router {
             "/mosaic/simnet/scenario",
             get(admin_scenario_get).post(admin_scenario_set),
         )
-        .route("/mosaic/simnet/reset", post(admin_reset));
+        .route("/mosaic/simnet/reset", post(admin_reset))
+        .route("/mosaic/simnet/slashable", get(admin_slashable));
     beacon.merge(admin).with_state(state)
 }
 
@@ -294,7 +318,7 @@ async fn faults(State(state): State<AppState>, request: Request, next: Next) -> 
     next.run(request).await
 }
 
-fn refuse_if_syncing(state: &Shared) -> Result<(), ApiError> {
+pub(crate) fn refuse_if_syncing(state: &Shared) -> Result<(), ApiError> {
     if state.scenario().syncing {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -575,7 +599,7 @@ fn validators_response(chain: &Chain, ids: &[String], statuses: &[String]) -> Ap
     ok(json!({"execution_optimistic": false, "finalized": false, "data": data}))
 }
 
-fn split_list(values: &[(String, String)], key: &str) -> Vec<String> {
+pub(crate) fn split_list(values: &[(String, String)], key: &str) -> Vec<String> {
     values
         .iter()
         .filter(|(k, _)| k == key)
@@ -637,6 +661,7 @@ async fn state_fork(State(state): State<AppState>, Path(state_id): Path<String>)
         json!({"execution_optimistic": false, "finalized": false, "data": {
             "previous_version": chain.previous_fork_version(),
             "current_version": chain.fork_version(),
+            // Every fork up to the chain's activates at genesis.
             "epoch": "0",
         }}),
     )
@@ -1261,7 +1286,15 @@ async fn register_validator(State(state): State<AppState>, body: Bytes) -> ApiRe
         &state,
         &items,
         |c, r, now| verify::registration(c, r, now).map(|c| vec![c]),
-        |_, _| {},
+        |state, r| {
+            let index = state.chain().index_of(&r.message.pubkey);
+            if let Some(index) = index {
+                state
+                    .blocks()
+                    .registrations
+                    .insert(index, (r.message.fee_recipient, r.message.gas_limit));
+            }
+        },
     )
 }
 
@@ -1344,6 +1377,7 @@ async fn events(
     }
     let want_head = q.topics.split(',').any(|t| t == "head");
     let want_block = q.topics.split(',').any(|t| t == "block");
+    let want_finalized = q.topics.split(',').any(|t| t == "finalized_checkpoint");
     let receiver = state.events.subscribe();
     let shared = state.clone();
     let stream = stream::unfold(receiver, move |mut receiver| {
@@ -1384,6 +1418,22 @@ async fn events(
                             receiver,
                         ));
                     }
+                    Ok(ChainEvent::FinalizedCheckpoint {
+                        epoch,
+                        block,
+                        state: state_root,
+                    }) if want_finalized => {
+                        let data = json!({
+                            "block": block, "state": state_root, "epoch": quoted(epoch),
+                            "execution_optimistic": false,
+                        });
+                        return Some((
+                            Ok(Event::default()
+                                .event("finalized_checkpoint")
+                                .data(data.to_string())),
+                            receiver,
+                        ));
+                    }
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
@@ -1408,6 +1458,10 @@ async fn admin_summary(State(state): State<AppState>, headers: HeaderMap) -> Api
     } else {
         ok(sim.summary_json())
     }
+}
+
+async fn admin_slashable(State(state): State<AppState>) -> ApiResult {
+    ok(json!({"double_proposals": state.recorder().double_proposals()}))
 }
 
 async fn admin_scenario_get(State(state): State<AppState>) -> ApiResult {

@@ -13,6 +13,7 @@ use crate::chain::{Block, Chain};
 use crate::clock::Clock;
 use crate::config::SimConfig;
 use crate::containers::AttestationData;
+use crate::payload::SynthPayload;
 use crate::record::Recorder;
 use crate::Error;
 
@@ -29,6 +30,12 @@ pub struct Scenario {
     /// Whether the node reports itself syncing (and refuses duties and attestation data).
     #[serde(default)]
     pub syncing: bool,
+    /// Whether a (simulated) builder is connected: `produceBlockV3` then returns a blinded
+    /// block for a proposer that registered (`register_validator`) when the builder's bid
+    /// (110 % of the local payload's value) times `builder_boost_factor` / 100 beats the local
+    /// payload.
+    #[serde(default)]
+    pub builder: bool,
 }
 
 /// An Ephemery-style reset: a new genesis (time and seed, hence genesis validators root).
@@ -63,6 +70,30 @@ pub enum ChainEvent {
         /// Root.
         block: Root,
     },
+    /// A new finalized checkpoint (at the first slot of an epoch, from epoch 3 on).
+    FinalizedCheckpoint {
+        /// The finalized epoch.
+        epoch: u64,
+        /// Its block root.
+        block: Root,
+        /// That block's state root.
+        state: Root,
+    },
+}
+
+/// Block production and publication state.
+#[derive(Debug, Default)]
+pub(crate) struct BlockState {
+    /// Payloads this node produced, by `block_hash`, with their slot (to unblind and to check
+    /// published payloads).
+    pub(crate) produced: HashMap<Root, (u64, SynthPayload)>,
+    /// The first valid block root published per (slot, proposer), to detect double proposals.
+    pub(crate) seen: HashMap<(u64, u64), Root>,
+    /// The slot of the last published block imported: it carried the pool's attestations up
+    /// to the slot before it, so later blocks include only attestations from this slot on.
+    pub(crate) attestations_included_before: u64,
+    /// Builder registrations accepted: validator index → (fee recipient, gas limit).
+    pub(crate) registrations: HashMap<u64, (mosaic_types::ExecutionAddress, u64)>,
 }
 
 /// Unaggregated attestations accepted, to serve `aggregate_attestation`.
@@ -89,6 +120,7 @@ pub(crate) struct Shared {
     pub(crate) fee_recipients: Mutex<HashMap<u64, mosaic_types::ExecutionAddress>>,
     pub(crate) error_draws: Mutex<u64>,
     pub(crate) sync_pool: Mutex<HashMap<(u64, u64, Root), Signature>>,
+    pub(crate) blocks: Mutex<BlockState>,
     pub(crate) events: broadcast::Sender<ChainEvent>,
 }
 
@@ -115,6 +147,10 @@ impl Shared {
         &self,
     ) -> MutexGuard<'_, HashMap<u64, mosaic_types::ExecutionAddress>> {
         lock(&self.fee_recipients)
+    }
+
+    pub(crate) fn blocks(&self) -> MutexGuard<'_, BlockState> {
+        lock(&self.blocks)
     }
 
     pub(crate) fn sync_pool(&self) -> MutexGuard<'_, HashMap<(u64, u64, Root), Signature>> {
@@ -160,6 +196,8 @@ impl Shared {
                     *chain = fresh;
                     self.recorder().clear();
                     self.pool().by_root.clear();
+                    self.sync_pool().clear();
+                    *self.blocks() = BlockState::default();
                     tracing::info!(
                         genesis_time = reset.genesis_time,
                         seed = reset.seed,
@@ -184,18 +222,33 @@ impl Shared {
                 });
             }
             let head = chain.head_at(s);
+            let epoch_transition = s % chain.slots_per_epoch() == 0;
             let _ = self.events.send(ChainEvent::Head {
                 slot: s,
                 block: head.root,
                 state: head.header.state_root,
-                epoch_transition: s % chain.slots_per_epoch() == 0,
+                epoch_transition,
             });
+            let epoch = chain.epoch_of(s);
+            if epoch_transition && epoch >= 3 {
+                let finalized = chain.finalized(epoch);
+                let block = chain.head_at(finalized.epoch * chain.slots_per_epoch());
+                let _ = self.events.send(ChainEvent::FinalizedCheckpoint {
+                    epoch: finalized.epoch,
+                    block: finalized.root,
+                    state: block.header.state_root,
+                });
+            }
         }
+        self.recorder().compact(&chain);
         let keep_from = slot.saturating_sub(2 * chain.slots_per_epoch());
         self.pool()
             .by_root
             .retain(|_, entry| entry.data.slot >= keep_from);
         self.sync_pool().retain(|(s, _, _), _| *s >= keep_from);
+        let mut blocks = self.blocks();
+        blocks.produced.retain(|_, (s, _)| *s >= keep_from);
+        blocks.seen.retain(|(s, _), _| *s >= keep_from);
     }
 }
 
@@ -227,6 +280,7 @@ impl Simulator {
                 fee_recipients: Mutex::new(HashMap::new()),
                 error_draws: Mutex::new(0),
                 sync_pool: Mutex::new(HashMap::new()),
+                blocks: Mutex::new(BlockState::default()),
                 events,
             }),
         })
@@ -248,11 +302,13 @@ impl Simulator {
         serde_json::to_value(self.shared.recorder().judge(&chain)).unwrap_or_default()
     }
 
-    /// Per-duty effectiveness, as JSON.
+    /// Per-duty effectiveness, as JSON: one object per duty kind, plus `slashable` with the
+    /// double proposals seen (`{"double_proposals": [...]}`; tests assert it stays empty).
     pub fn summary_json(&self) -> serde_json::Value {
         let mut chain = self.shared.chain();
-        let summary = self.shared.recorder().summary(&mut chain);
-        let map: serde_json::Map<String, serde_json::Value> = summary
+        let recorder = self.shared.recorder();
+        let summary = recorder.summary(&mut chain);
+        let mut map: serde_json::Map<String, serde_json::Value> = summary
             .into_iter()
             .map(|(k, v)| {
                 (
@@ -261,7 +317,16 @@ impl Simulator {
                 )
             })
             .collect();
+        map.insert(
+            "slashable".into(),
+            serde_json::json!({ "double_proposals": recorder.double_proposals() }),
+        );
         serde_json::Value::Object(map)
+    }
+
+    /// The slashable double proposals seen.
+    pub fn double_proposals(&self) -> Vec<crate::record::DoubleProposal> {
+        self.shared.recorder().double_proposals().to_vec()
     }
 
     /// Per-duty effectiveness, as a text table.

@@ -615,3 +615,25 @@ pub fn randao_reveal(chain: &mut Chain, slot: u64, reveal: &BlsSignature) -> Res
     }
     Ok(())
 }
+
+/// The proposer's signature over a block (`DOMAIN_BEACON_PROPOSER` at the block's epoch): the
+/// block root equals its header's, and a blinded block's equals its full block's.
+pub fn block_signature(
+    chain: &Chain,
+    header: &crate::containers::BeaconBlockHeader,
+    sig: &BlsSignature,
+) -> Result<(), String> {
+    let epoch = chain.epoch_of(header.slot);
+    let sig = signature(sig, "block signature")?;
+    let message = compute_signing_root(
+        header.root(),
+        chain.domain(mosaic_types::DOMAIN_BEACON_PROPOSER, epoch),
+    );
+    if !sig.verify(&key_of(chain, header.proposer_index)?, &message.0) {
+        return Err(format!(
+            "invalid block signature for proposer {} of slot {}",
+            header.proposer_index, header.slot
+        ));
+    }
+    Ok(())
+}
