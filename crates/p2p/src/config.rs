@@ -53,8 +53,14 @@ pub struct P2pConfig {
     pub max_frame_sizes: BTreeMap<Protocol, usize>,
     /// Capacity of the event channel; inbound streams wait while it is full.
     pub event_buffer: usize,
-    /// Inbound streams handled at once per protocol; further streams wait to be accepted.
+    /// Inbound streams handled at once per protocol; further streams wait in the queue.
     pub max_concurrent_inbound: usize,
+    /// Streams this node keeps open to one peer at once; further sends wait (within their
+    /// timeout). Keeps bursts under the peer's per-connection stream limit.
+    pub max_concurrent_outbound_per_peer: usize,
+    /// Negotiated inbound streams queued per protocol beyond those being handled; when the
+    /// queue is full new streams are dropped and counted (overload shedding).
+    pub max_queued_inbound: usize,
 }
 
 impl P2pConfig {
@@ -73,6 +79,8 @@ impl P2pConfig {
             max_frame_sizes: BTreeMap::new(),
             event_buffer: 1024,
             max_concurrent_inbound: 256,
+            max_queued_inbound: 4096,
+            max_concurrent_outbound_per_peer: 256,
         }
     }
 

@@ -5,9 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{AsyncWriteExt, StreamExt};
+use futures::AsyncWriteExt;
 use libp2p::{PeerId, Stream};
-use libp2p_stream::IncomingStreams;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::events::{InboundFailure, P2pEvent, Responder};
@@ -25,9 +24,12 @@ pub(crate) struct InboundContext {
 }
 
 /// Accepts streams of one protocol, handling at most `max_concurrent` at once.
-pub(crate) async fn accept_loop(mut incoming: IncomingStreams, ctx: Arc<InboundContext>) {
+pub(crate) async fn accept_loop(
+    mut incoming: mpsc::Receiver<(PeerId, Stream)>,
+    ctx: Arc<InboundContext>,
+) {
     let slots = Arc::new(Semaphore::new(ctx.max_concurrent));
-    while let Some((peer, stream)) = incoming.next().await {
+    while let Some((peer, stream)) = incoming.recv().await {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };

@@ -27,6 +27,7 @@ mod node;
 mod outbound;
 pub mod peers;
 pub mod protocol;
+mod streams;
 
 pub use config::{Backoff, P2pConfig};
 pub use error::{Error, NotClusterMember};

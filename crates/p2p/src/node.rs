@@ -2,7 +2,7 @@
 //! cluster gate and generic streams), runs it on a tokio task, and returns a [`P2pHandle`] to
 //! send with and a [`P2pEvents`] stream of what happens.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +13,7 @@ use libp2p::core::ConnectedPoint;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{DialError, ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::P2pConfig;
@@ -25,6 +25,7 @@ use crate::identity::keypair_from_secret;
 use crate::inbound::{accept_loop, InboundContext};
 use crate::peers::ClusterPeer;
 use crate::protocol::Protocol;
+use crate::streams::{StreamOpener, StreamsBehaviour};
 use crate::Error;
 
 /// How long [`P2pNode::start`] waits for its listeners to report their addresses.
@@ -32,13 +33,19 @@ const LISTEN_READY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Queued connection events beyond which ping and refusal events are dropped (their values stay
 /// readable through the handle) so a stalled consumer cannot grow memory without bound.
 const MAX_QUEUED_STATUS_EVENTS: usize = 4096;
+/// Yamux streams per connection (rust-yamux's default is 512, go-yamux accepts 1000 inbound).
+/// rust-yamux closes the whole connection when a peer exceeds it, hence the margin over
+/// [`crate::P2pConfig::max_concurrent_outbound_per_peer`].
+const MAX_STREAMS_PER_CONNECTION: usize = 1024;
+/// Inbound substreams negotiating at once per connection (libp2p's default is 128).
+const MAX_NEGOTIATING_INBOUND_STREAMS: usize = 1024;
 
 #[derive(NetworkBehaviour)]
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Behaviour {
     gate: ClusterGate,
     ping: ping::Behaviour,
-    stream: libp2p_stream::Behaviour,
+    streams: StreamsBehaviour,
 }
 
 /// Commands from handles to the node task.
@@ -60,12 +67,15 @@ pub(crate) struct Shared {
     pub(crate) local_peer_id: PeerId,
     pub(crate) peers: Vec<ClusterPeer>,
     pub(crate) others: Vec<PeerId>,
-    pub(crate) control: libp2p_stream::Control,
+    pub(crate) opener: StreamOpener,
     pub(crate) max_frame_sizes: BTreeMap<Protocol, usize>,
     pub(crate) send_timeout: Duration,
+    /// Limits the streams this node has open to each peer at once.
+    pub(crate) outbound_slots: HashMap<PeerId, Arc<Semaphore>>,
     commands: mpsc::UnboundedSender<Command>,
     status: Arc<Mutex<Status>>,
     refused: Arc<AtomicU64>,
+    dropped_inbound: Arc<AtomicU64>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -144,48 +154,17 @@ impl P2pNode {
             gate.add_addrs(peer.peer_id, peer.enr_addrs.iter().cloned());
         }
 
-        let ping_config = ping::Config::new()
-            .with_interval(config.ping_interval)
-            .with_timeout(config.ping_timeout);
-        let mut swarm = SwarmBuilder::with_existing_identity(keypair)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| Error::Transport(e.to_string()))?
-            .with_behaviour(|_| Behaviour {
-                gate,
-                ping: ping::Behaviour::new(ping_config),
-                stream: libp2p_stream::Behaviour::new(),
-            })
-            .map_err(|e: Infallible| match e {})?
-            // Cluster connections are permanent: keep them open while idle.
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(u64::MAX)))
-            .build();
-
-        let mut listeners = HashSet::new();
-        for addr in &config.listen_addrs {
-            let id = swarm.listen_on(addr.clone()).map_err(|e| Error::Listen {
-                addr: addr.to_string(),
-                reason: e.to_string(),
-            })?;
-            listeners.insert(id);
-        }
-
-        let mut control = swarm.behaviour().stream.new_control();
         let (events_tx, events_rx) = mpsc::channel(config.event_buffer.max(1));
         let members: HashSet<PeerId> = others.iter().copied().collect();
         let max_frame_sizes: BTreeMap<Protocol, usize> = Protocol::ALL
             .into_iter()
             .map(|p| (p, config.max_frame_size(p)))
             .collect();
+        let mut queues = BTreeMap::new();
         let mut accept_tasks = Vec::new();
         for protocol in Protocol::ALL {
-            let incoming = control
-                .accept(protocol.stream_protocol())
-                .map_err(|e| Error::Transport(format!("registering {protocol}: {e}")))?;
+            let (queue, incoming) = mpsc::channel(config.max_queued_inbound.max(1));
+            queues.insert(protocol, queue);
             let ctx = Arc::new(InboundContext {
                 protocol,
                 members: members.clone(),
@@ -195,6 +174,46 @@ impl P2pNode {
                 max_concurrent: config.max_concurrent_inbound.max(1),
             });
             accept_tasks.push(tokio::spawn(accept_loop(incoming, ctx)));
+        }
+        let dropped_inbound = Arc::new(AtomicU64::new(0));
+        let (streams, opener) = StreamsBehaviour::new(Arc::new(queues), dropped_inbound.clone());
+
+        let ping_config = ping::Config::new()
+            .with_interval(config.ping_interval)
+            .with_timeout(config.ping_timeout);
+        let mut swarm = SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                || {
+                    let mut yamux = yamux::Config::default();
+                    yamux.set_max_num_streams(MAX_STREAMS_PER_CONNECTION);
+                    yamux
+                },
+            )
+            .map_err(|e| Error::Transport(e.to_string()))?
+            .with_behaviour(|_| Behaviour {
+                gate,
+                ping: ping::Behaviour::new(ping_config),
+                streams,
+            })
+            .map_err(|e: Infallible| match e {})?
+            .with_swarm_config(|c| {
+                // Cluster connections are permanent: keep them open while idle. Charon opens a
+                // stream per message, so allow bursts of concurrent stream negotiations.
+                c.with_idle_connection_timeout(Duration::from_secs(u64::MAX))
+                    .with_max_negotiating_inbound_streams(MAX_NEGOTIATING_INBOUND_STREAMS)
+            })
+            .build();
+
+        let mut listeners = HashSet::new();
+        for addr in &config.listen_addrs {
+            let id = swarm.listen_on(addr.clone()).map_err(|e| Error::Listen {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
+            listeners.insert(id);
         }
 
         let status = Arc::new(Mutex::new(Status::default()));
@@ -215,16 +234,23 @@ impl P2pNode {
         node.wait_for_listeners().await?;
 
         let task = tokio::spawn(node.run(commands_rx, accept_tasks));
+        let per_peer = config.max_concurrent_outbound_per_peer.max(1);
+        let outbound_slots = others
+            .iter()
+            .map(|p| (*p, Arc::new(Semaphore::new(per_peer))))
+            .collect();
         let shared = Arc::new(Shared {
             local_peer_id,
             peers: config.peers,
             others,
-            control,
+            opener,
             max_frame_sizes,
             send_timeout: config.send_timeout,
+            outbound_slots,
             commands: commands_tx,
             status,
             refused,
+            dropped_inbound,
             task: Mutex::new(Some(task)),
         });
         Ok((P2pHandle { shared }, P2pEvents::new(events_rx)))
@@ -267,6 +293,11 @@ impl P2pHandle {
     /// Connections the gate refused because the remote is not a cluster member.
     pub fn refused_connections(&self) -> u64 {
         self.shared.refused.load(Ordering::Relaxed)
+    }
+
+    /// Inbound streams dropped because their protocol's queue was full (overload).
+    pub fn dropped_inbound_streams(&self) -> u64 {
+        self.shared.dropped_inbound.load(Ordering::Relaxed)
     }
 
     /// Adds dial addresses for another cluster member; it is dialled now if not connected.

@@ -2,7 +2,8 @@
 
 use futures::AsyncWriteExt;
 use libp2p::{PeerId, Stream};
-use libp2p_stream::OpenStreamError;
+
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::framing::{read_frame, write_frame, FrameError};
 use crate::node::P2pHandle;
@@ -16,6 +17,7 @@ impl P2pHandle {
         self.check_call(&peer, protocol, ExchangePattern::OneWay, bytes)?;
         let max = self.shared.max_frame_size(protocol);
         self.with_timeout(peer, protocol, async {
+            let _slot = self.outbound_slot(peer).await?;
             let mut stream = self.open(peer, protocol).await?;
             write_frame(&mut stream, bytes, max)
                 .await
@@ -54,6 +56,7 @@ impl P2pHandle {
         self.check_call(&peer, protocol, ExchangePattern::RequestResponse, bytes)?;
         let max = self.shared.max_frame_size(protocol);
         self.with_timeout(peer, protocol, async {
+            let _slot = self.outbound_slot(peer).await?;
             let mut stream = self.open(peer, protocol).await?;
             write_frame(&mut stream, bytes, max)
                 .await
@@ -102,20 +105,29 @@ impl P2pHandle {
         Ok(())
     }
 
+    /// Waits for one of the peer's outbound stream slots.
+    async fn outbound_slot(&self, peer: PeerId) -> Result<OwnedSemaphorePermit, Error> {
+        let slots = self
+            .shared
+            .outbound_slots
+            .get(&peer)
+            .ok_or(Error::NotClusterPeer { peer })?;
+        slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Stopped)
+    }
+
     async fn open(&self, peer: PeerId, protocol: Protocol) -> Result<Stream, Error> {
-        let mut control = self.shared.control.clone();
-        control
-            .open_stream(peer, protocol.stream_protocol())
+        self.shared
+            .opener
+            .open(peer, protocol)
             .await
             .map_err(|e| Error::OpenStream {
                 peer,
                 protocol,
-                reason: match e {
-                    OpenStreamError::UnsupportedProtocol(p) => {
-                        format!("peer does not support {p}")
-                    }
-                    other => other.to_string(),
-                },
+                reason: e.to_string(),
             })
     }
 

@@ -571,3 +571,39 @@ fn inbound_failure_names_the_limit() {
         "frame of 5 bytes exceeds the limit of 4 bytes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_from_every_peer_are_all_delivered() {
+    const PER_PEER: usize = 300;
+    let (keys, peers) = random_cluster(4);
+    let nodes = start_all(&keys, &peers).await;
+    fully_connected(&nodes).await;
+    let target = nodes[0].handle.local_peer_id();
+
+    let mut senders = Vec::new();
+    for node in &nodes[1..] {
+        let handle = node.handle.clone();
+        senders.push(tokio::spawn(async move {
+            let sends = (0..PER_PEER).map(|i| {
+                let handle = handle.clone();
+                async move {
+                    let payload = (i as u32).to_be_bytes();
+                    handle.send(target, Protocol::Parsigex, &payload).await
+                }
+            });
+            futures::future::join_all(sends).await
+        }));
+    }
+    for sender in senders {
+        for result in within("burst", sender).await.expect("sender task") {
+            result.expect("send");
+        }
+    }
+    eventually("every burst message", || {
+        nodes[0].seen().received.len() == 3 * PER_PEER
+    })
+    .await;
+    for node in nodes {
+        node.stop().await;
+    }
+}
