@@ -116,7 +116,7 @@ pub enum Error {
     Stopped,
 }
 
-/// The cause a [`crate::gate::ClusterGate`] gives libp2p when it refuses a connection.
+/// The cause the connection gate gives libp2p when it refuses a connection.
 #[derive(Debug, thiserror::Error)]
 #[error("peer {peer} is not a member of the cluster")]
 pub struct NotClusterMember {

@@ -13,7 +13,7 @@ use libp2p::core::ConnectedPoint;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{DialError, ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::P2pConfig;
@@ -50,7 +50,11 @@ struct Behaviour {
 
 /// Commands from handles to the node task.
 enum Command {
-    AddPeerAddrs { peer: PeerId, addrs: Vec<Multiaddr> },
+    AddPeerAddrs {
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+        done: oneshot::Sender<()>,
+    },
     Shutdown,
 }
 
@@ -301,12 +305,15 @@ impl P2pHandle {
     }
 
     /// Adds dial addresses for another cluster member; it is dialled now if not connected.
-    pub fn add_peer_addrs(&self, peer: PeerId, addrs: Vec<Multiaddr>) -> Result<(), Error> {
+    /// Returns once the addresses are in use, so a send that follows can dial them.
+    pub async fn add_peer_addrs(&self, peer: PeerId, addrs: Vec<Multiaddr>) -> Result<(), Error> {
         self.shared.check_other_member(&peer)?;
+        let (done, added) = oneshot::channel();
         self.shared
             .commands
-            .send(Command::AddPeerAddrs { peer, addrs })
-            .map_err(|_| Error::Stopped)
+            .send(Command::AddPeerAddrs { peer, addrs, done })
+            .map_err(|_| Error::Stopped)?;
+        added.await.map_err(|_| Error::Stopped)
     }
 
     /// Stops the node: closes listeners and connections and ends the event stream. Other
@@ -383,9 +390,10 @@ impl NodeLoop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 command = commands.recv() => match command {
-                    Some(Command::AddPeerAddrs { peer, addrs }) => {
+                    Some(Command::AddPeerAddrs { peer, addrs, done }) => {
                         self.swarm.behaviour_mut().gate.add_addrs(peer, addrs);
                         self.schedule.on_new_addrs(&peer, Instant::now());
+                        let _ = done.send(());
                     }
                     Some(Command::Shutdown) | None => break,
                 },

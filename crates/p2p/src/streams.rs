@@ -23,7 +23,7 @@ use libp2p::swarm::handler::{
 };
 use libp2p::swarm::{
     ConnectionClosed, ConnectionDenied, ConnectionHandler, ConnectionHandlerEvent, ConnectionId,
-    DialFailure, FromSwarm, NetworkBehaviour, NotifyHandler, Stream, StreamProtocol,
+    DialError, DialFailure, FromSwarm, NetworkBehaviour, NotifyHandler, Stream, StreamProtocol,
     StreamUpgradeError, SubstreamProtocol, THandler, THandlerInEvent, THandlerOutEvent, ToSwarm,
 };
 use libp2p::{Multiaddr, PeerId};
@@ -210,7 +210,10 @@ impl NetworkBehaviour for StreamsBehaviour {
                 error,
                 ..
             }) => {
-                if self.connections.contains_key(&peer) {
+                // Another dial to the peer is under way (ours or the node's): keep waiting.
+                if self.connections.contains_key(&peer)
+                    || matches!(error, DialError::DialPeerConditionFalse(_))
+                {
                     return;
                 }
                 let reason = error.to_string();

@@ -168,16 +168,17 @@ async fn start_all(keys: &[SecretKey], peers: &[ClusterPeer]) -> Vec<TestNode> {
     for key in keys {
         nodes.push(start(fast_config(key, peers, 0)).await);
     }
-    introduce(&nodes);
+    introduce(&nodes).await;
     nodes
 }
 
-fn introduce(nodes: &[TestNode]) {
+async fn introduce(nodes: &[TestNode]) {
     for a in nodes {
         for b in nodes {
             if a.handle.local_peer_id() != b.handle.local_peer_id() {
                 a.handle
                     .add_peer_addrs(b.handle.local_peer_id(), b.handle.listen_addrs())
+                    .await
                     .expect("add addrs");
             }
         }
@@ -335,7 +336,8 @@ async fn non_member_is_refused_and_counted() {
     assert!(matches!(
         nodes[0]
             .handle
-            .add_peer_addrs(outsider_id, outsider.handle.listen_addrs()),
+            .add_peer_addrs(outsider_id, outsider.handle.listen_addrs())
+            .await,
         Err(Error::NotClusterPeer { .. })
     ));
     assert!(matches!(
@@ -418,7 +420,7 @@ async fn frames_over_the_receivers_limit_are_rejected() {
     strict.max_frame_sizes.insert(Protocol::Priority, LIMIT);
     nodes.push(start(strict).await);
     nodes.push(start(fast_config(&keys[2], &peers, 0)).await);
-    introduce(&nodes);
+    introduce(&nodes).await;
     fully_connected(&nodes).await;
     let ids: Vec<PeerId> = nodes.iter().map(|n| n.handle.local_peer_id()).collect();
 
@@ -606,4 +608,50 @@ async fn bursts_from_every_peer_are_all_delivered() {
     for node in nodes {
         node.stop().await;
     }
+}
+
+#[tokio::test]
+async fn unanswered_requests_fail_for_the_requester() {
+    let (keys, peers) = random_cluster(2);
+    let asker = start(fast_config(&keys[0], &peers, 0)).await;
+    // This node's consumer drops every responder without answering.
+    let (silent, mut events) = P2pNode::start(fast_config(&keys[1], &peers, 0))
+        .await
+        .expect("start");
+    let dropped = tokio::spawn(async move {
+        let mut dropped = 0;
+        while let Some(event) = events.recv().await {
+            if let P2pEvent::Request { responder, .. } = event {
+                drop(responder);
+                dropped += 1;
+            }
+        }
+        dropped
+    });
+    asker
+        .handle
+        .add_peer_addrs(silent.local_peer_id(), silent.listen_addrs())
+        .await
+        .expect("addrs");
+    let err = within(
+        "request",
+        asker
+            .handle
+            .request(silent.local_peer_id(), Protocol::PeerInfo, b"anyone?"),
+    )
+    .await
+    .expect_err("no response");
+    assert!(
+        matches!(
+            err,
+            Error::Frame {
+                source: FrameError::Empty,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    silent.shutdown().await;
+    assert_eq!(within("consumer", dropped).await.expect("task"), 1);
+    asker.stop().await;
 }
