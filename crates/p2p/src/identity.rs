@@ -89,6 +89,24 @@ mod tests {
     }
 
     #[test]
+    fn key_file_is_read_like_charon_writes_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("charon-enr-private-key");
+        let secret = SecretKey::random();
+        let hex_key = hex::encode(secret.to_bytes().as_slice());
+        std::fs::write(&path, format!("{hex_key}\n")).expect("write");
+        let loaded = load_enr_private_key(&path).expect("load");
+        assert_eq!(loaded.public_key(), secret.public_key());
+
+        // One hex digit short: refused, and the error does not echo the file's content.
+        std::fs::write(&path, &hex_key[1..]).expect("write");
+        let err = load_enr_private_key(&path).expect_err("short key");
+        assert!(matches!(err, Error::KeyFile { .. }));
+        assert!(!err.to_string().contains(&hex_key[1..]), "{err}");
+        assert!(load_enr_private_key(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
     fn non_secp256k1_peer_ids_are_rejected() {
         // A SHA-256 multihash peer ID (as RSA keys get) holds no key.
         let hashed: PeerId = "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N"
