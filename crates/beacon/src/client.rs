@@ -213,8 +213,13 @@ impl Request {
     }
 
     /// Asks for SSZ, accepting JSON.
-    pub(crate) fn accept_ssz(mut self) -> Self {
-        self.accept = ACCEPT_SSZ_OR_JSON;
+    pub(crate) fn accept_ssz(self) -> Self {
+        self.accept(ACCEPT_SSZ_OR_JSON)
+    }
+
+    /// Sets the `Accept` header (JSON unless set).
+    pub(crate) fn accept(mut self, media_types: &'static str) -> Self {
+        self.accept = media_types;
         self
     }
 

@@ -273,14 +273,13 @@ impl<P: Preset> BeaconClient<P> {
         let timeout = self.timeout(endpoint);
         let mut query = Query::default();
         query.push_list("topics", topics);
-        let request = Request::new(endpoint).query(query);
+        let request = Request::new(endpoint)
+            .query(query)
+            .accept("text/event-stream");
         let mut errors = Vec::new();
         for index in self.order() {
             let node = &self.nodes()[index];
-            let send = self
-                .http_request(node, &request)
-                .header(reqwest::header::ACCEPT, "text/event-stream")
-                .send();
+            let send = self.http_request(node, &request).send();
             let result = match tokio::time::timeout(timeout, send).await {
                 Err(_) => Err(Error::Timeout {
                     endpoint,
