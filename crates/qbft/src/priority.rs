@@ -176,6 +176,16 @@ pub fn calculate_result(
     })
 }
 
+/// Returns the root a `PriorityMsg` signature covers: the hash root of the
+/// message's deterministic encoding with `signature` cleared (field 4 omitted).
+pub fn msg_signing_root(msg: &pb::PriorityMsg) -> Hash {
+    let unsigned = pb::PriorityMsg {
+        signature: Vec::new(),
+        ..msg.clone()
+    };
+    crate::hashing::hash_proto(&unsigned)
+}
+
 /// Decodes an `Any`-wrapped `google.protobuf.Value` string; `None` if it is anything else.
 pub fn decode_any_string(any: &pb::Any) -> Option<String> {
     if any.type_url != VALUE_TYPE_URL {
@@ -256,6 +266,21 @@ mod tests {
             Err(PriorityError::TooManyPriorities { .. })
         ));
         assert!(calculate_result(&[msg("a", 1, &refs[..MAX_PRIORITIES - 1])], 1).is_ok());
+    }
+
+    #[test]
+    fn msg_signing_root_excludes_the_signature_only() {
+        let unsigned = msg("a", 1, &["x"]);
+        let signed = pb::PriorityMsg {
+            signature: vec![1; 65],
+            ..unsigned.clone()
+        };
+        assert_eq!(msg_signing_root(&signed), msg_signing_root(&unsigned));
+        let other = pb::PriorityMsg {
+            peer_id: "b".into(),
+            ..unsigned.clone()
+        };
+        assert_ne!(msg_signing_root(&other), msg_signing_root(&unsigned));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! The simulator: the chain, the clock, the recorder and the scenario switches behind one
+//! shared handle, advanced slot by slot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use mosaic_crypto::bls::Signature;
+use mosaic_types::Root;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::chain::{Block, Chain};
+use crate::clock::Clock;
+use crate::config::SimConfig;
+use crate::containers::AttestationData;
+use crate::record::Recorder;
+use crate::Error;
+
+/// Runtime switches for fault scenarios.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Delay added to every Beacon API response, milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Fraction (0..=1) of Beacon API requests answered with a 500, drawn from a seeded
+    /// generator.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Whether the node reports itself syncing (and refuses duties and attestation data).
+    #[serde(default)]
+    pub syncing: bool,
+}
+
+/// An Ephemery-style reset: a new genesis (time and seed, hence genesis validators root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reset {
+    /// When to reset, unix milliseconds (now if already past).
+    pub at_ms: u64,
+    /// The new genesis time, unix seconds.
+    pub genesis_time: u64,
+    /// The new seed.
+    pub seed: u64,
+}
+
+/// A chain event for the `events` stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainEvent {
+    /// A new head at `slot`.
+    Head {
+        /// Slot.
+        slot: u64,
+        /// Head block root.
+        block: Root,
+        /// Head state root.
+        state: Root,
+        /// Whether the slot starts an epoch.
+        epoch_transition: bool,
+    },
+    /// A new block.
+    Block {
+        /// Slot.
+        slot: u64,
+        /// Root.
+        block: Root,
+    },
+}
+
+/// Unaggregated attestations accepted, to serve `aggregate_attestation`.
+#[derive(Debug, Default)]
+pub(crate) struct AttestationPool {
+    pub(crate) by_root: HashMap<(Root, u64), PoolEntry>,
+}
+
+/// The attestations for one (data root, committee index).
+#[derive(Debug)]
+pub(crate) struct PoolEntry {
+    pub(crate) data: AttestationData,
+    pub(crate) committee_len: usize,
+    pub(crate) signatures: HashMap<usize, Signature>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) chain: Mutex<Chain>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) recorder: Mutex<Recorder>,
+    pub(crate) scenario: Mutex<Scenario>,
+    pub(crate) reset: Mutex<Option<Reset>>,
+    pub(crate) pool: Mutex<AttestationPool>,
+    pub(crate) fee_recipients: Mutex<HashMap<u64, mosaic_types::ExecutionAddress>>,
+    pub(crate) error_draws: Mutex<u64>,
+    pub(crate) sync_pool: Mutex<HashMap<(u64, u64, Root), Signature>>,
+    pub(crate) events: broadcast::Sender<ChainEvent>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn chain(&self) -> MutexGuard<'_, Chain> {
+        lock(&self.chain)
+    }
+    pub(crate) fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        lock(&self.recorder)
+    }
+    pub(crate) fn scenario(&self) -> Scenario {
+        lock(&self.scenario).clone()
+    }
+    pub(crate) fn pool(&self) -> MutexGuard<'_, AttestationPool> {
+        lock(&self.pool)
+    }
+    pub(crate) fn fee_recipients(
+        &self,
+    ) -> MutexGuard<'_, HashMap<u64, mosaic_types::ExecutionAddress>> {
+        lock(&self.fee_recipients)
+    }
+
+    pub(crate) fn sync_pool(&self) -> MutexGuard<'_, HashMap<(u64, u64, Root), Signature>> {
+        lock(&self.sync_pool)
+    }
+
+    /// Whether this request should fail, by the seeded error rate.
+    pub(crate) fn draw_error(&self) -> bool {
+        let rate = self.scenario().error_rate;
+        if rate <= 0.0 {
+            return false;
+        }
+        let mut counter = lock(&self.error_draws);
+        *counter += 1;
+        let seed = self.chain().config().seed;
+        let h = crate::spec::hash(&[
+            b"mosaic-simnet errors",
+            &seed.to_le_bytes(),
+            &counter.to_le_bytes(),
+        ]);
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&h[..8]);
+        (u64::from_le_bytes(bytes) as f64 / u64::MAX as f64) < rate
+    }
+
+    /// Applies a due reset, then advances the chain to the clock's slot, publishing events.
+    pub(crate) fn tick(&self) {
+        let now = self.clock.now_ms();
+        let due = {
+            let mut reset = lock(&self.reset);
+            match *reset {
+                Some(r) if r.at_ms <= now => reset.take(),
+                _ => None,
+            }
+        };
+        if let Some(reset) = due {
+            let mut chain = self.chain();
+            let mut config = chain.config().clone();
+            config.genesis_time = reset.genesis_time;
+            config.seed = reset.seed;
+            match Chain::new(config) {
+                Ok(fresh) => {
+                    *chain = fresh;
+                    self.recorder().clear();
+                    self.pool().by_root.clear();
+                    tracing::info!(
+                        genesis_time = reset.genesis_time,
+                        seed = reset.seed,
+                        "simnet: chain reset"
+                    );
+                }
+                Err(error) => tracing::warn!(%error, "simnet: reset rejected"),
+            }
+        }
+        let mut chain = self.chain();
+        let (slot, started) = chain.slot_at_ms(now);
+        if !started || slot <= chain.processed_slot() {
+            return;
+        }
+        let first = chain.processed_slot() + 1;
+        let made: Vec<Block> = chain.advance_to(slot);
+        for s in first..=slot {
+            if let Some(block) = made.iter().find(|b| b.header.slot == s) {
+                let _ = self.events.send(ChainEvent::Block {
+                    slot: s,
+                    block: block.root,
+                });
+            }
+            let head = chain.head_at(s);
+            let _ = self.events.send(ChainEvent::Head {
+                slot: s,
+                block: head.root,
+                state: head.header.state_root,
+                epoch_transition: s % chain.slots_per_epoch() == 0,
+            });
+        }
+        let keep_from = slot.saturating_sub(2 * chain.slots_per_epoch());
+        self.pool()
+            .by_root
+            .retain(|_, entry| entry.data.slot >= keep_from);
+        self.sync_pool().retain(|(s, _, _), _| *s >= keep_from);
+    }
+}
+
+/// A simulated beacon node (clone to share).
+#[derive(Clone)]
+pub struct Simulator {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Builds genesis for `config`, timed by `clock`.
+    pub fn new(config: SimConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        let chain = Chain::new(config)?;
+        let (events, _) = broadcast::channel(256);
+        Ok(Self {
+            shared: Arc::new(Shared {
+                chain: Mutex::new(chain),
+                clock,
+                recorder: Mutex::new(Recorder::default()),
+                scenario: Mutex::new(Scenario::default()),
+                reset: Mutex::new(None),
+                pool: Mutex::new(AttestationPool::default()),
+                fee_recipients: Mutex::new(HashMap::new()),
+                error_draws: Mutex::new(0),
+                sync_pool: Mutex::new(HashMap::new()),
+                events,
+            }),
+        })
+    }
+
+    /// Advances the chain to the clock's current slot (the server also does this on its own).
+    pub fn tick(&self) {
+        self.shared.tick();
+    }
+
+    /// Runs `f` with the chain locked.
+    pub fn with_chain<R>(&self, f: impl FnOnce(&mut Chain) -> R) -> R {
+        f(&mut self.shared.chain())
+    }
+
+    /// Every accepted submission, judged against the canonical chain, as JSON.
+    pub fn records_json(&self) -> serde_json::Value {
+        let chain = self.shared.chain();
+        serde_json::to_value(self.shared.recorder().judge(&chain)).unwrap_or_default()
+    }
+
+    /// Per-duty effectiveness, as JSON.
+    pub fn summary_json(&self) -> serde_json::Value {
+        let mut chain = self.shared.chain();
+        let summary = self.shared.recorder().summary(&mut chain);
+        let map: serde_json::Map<String, serde_json::Value> = summary
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    serde_json::to_value(v).unwrap_or_default(),
+                )
+            })
+            .collect();
+        serde_json::Value::Object(map)
+    }
+
+    /// Per-duty effectiveness, as a text table.
+    pub fn summary_text(&self) -> String {
+        let mut chain = self.shared.chain();
+        self.shared.recorder().summary_text(&mut chain)
+    }
+
+    /// The scenario switches now.
+    pub fn scenario(&self) -> Scenario {
+        self.shared.scenario()
+    }
+
+    /// Replaces the scenario switches.
+    pub fn set_scenario(&self, scenario: Scenario) {
+        *lock(&self.shared.scenario) = scenario;
+    }
+
+    /// Schedules an Ephemery-style reset.
+    pub fn schedule_reset(&self, reset: Reset) {
+        *lock(&self.shared.reset) = Some(reset);
+    }
+
+    /// Subscribes to chain events.
+    pub fn events(&self) -> broadcast::Receiver<ChainEvent> {
+        self.shared.events.subscribe()
+    }
+}
