@@ -309,13 +309,11 @@ async fn propose(encoding: Encoding) {
 }
 
 #[tokio::test]
-#[ignore = "the simulator on main does not serve block production yet (it is on wip-simnet); enable after that merge"]
 async fn block_production_and_publication_json() {
     propose(Encoding::Json).await;
 }
 
 #[tokio::test]
-#[ignore = "the simulator on main does not serve block production yet (it is on wip-simnet); enable after that merge"]
 async fn block_production_and_publication_ssz() {
     propose(Encoding::Ssz).await;
 }
