@@ -19,6 +19,7 @@ use crate::duty::Duty;
 use crate::hashing::{Hash, ZERO_HASH};
 use crate::msg::{verify_consensus_msg, Msg, MsgType, Rejection, VerifiedMsg};
 use crate::pb;
+use crate::sigcache::{capacity_for, CachingVerifier, VerifiedSignatures};
 use crate::signing::{signing_root, SignatureVerifier, Signer};
 use crate::value::{consensus_value_hash, ValueError};
 
@@ -164,6 +165,9 @@ pub struct Instance<S, V> {
     process: u64,
     signer: S,
     verifier: V,
+    /// Signatures `verifier` accepted, so a message seen again (as a justification or a
+    /// duplicate) is not recovered twice. Bounded; never holds rejections.
+    verified_signatures: VerifiedSignatures,
     round: i64,
     input_value: Option<Hash>,
     ppj_cache: Option<Vec<Arc<Msg>>>,
@@ -204,6 +208,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             process,
             signer,
             verifier,
+            verified_signatures: VerifiedSignatures::new(capacity_for(def.nodes)),
             round: 1,
             input_value: None,
             ppj_cache: None,
@@ -278,7 +283,8 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
 
     /// Verifies and processes a received envelope; invalid ones are dropped and counted.
     pub fn receive(&mut self, envelope: &pb::QbftConsensusMsg) -> Vec<Output> {
-        match verify_consensus_msg(&self.verifier, envelope) {
+        let verifier = CachingVerifier::new(&self.verifier, &mut self.verified_signatures);
+        match verify_consensus_msg(&verifier, envelope) {
             Ok(verified) => self.receive_verified(verified),
             Err(rejection) => {
                 self.reject(&rejection);
