@@ -19,6 +19,7 @@ use crate::duty::Duty;
 use crate::hashing::{Hash, ZERO_HASH};
 use crate::msg::{verify_consensus_msg, Msg, MsgType, Rejection, VerifiedMsg};
 use crate::pb;
+use crate::sigcache::{capacity_for, CachingVerifier, VerifiedSignatures};
 use crate::signing::{signing_root, SignatureVerifier, Signer};
 use crate::value::{consensus_value_hash, ValueError};
 
@@ -164,6 +165,9 @@ pub struct Instance<S, V> {
     process: u64,
     signer: S,
     verifier: V,
+    /// Signatures `verifier` accepted, so a message seen again (as a justification or a
+    /// duplicate) is not recovered twice. Bounded; never holds rejections.
+    verified_signatures: VerifiedSignatures,
     round: i64,
     input_value: Option<Hash>,
     ppj_cache: Option<Vec<Arc<Msg>>>,
@@ -204,6 +208,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             process,
             signer,
             verifier,
+            verified_signatures: VerifiedSignatures::new(capacity_for(def.nodes)),
             round: 1,
             input_value: None,
             ppj_cache: None,
@@ -278,7 +283,8 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
 
     /// Verifies and processes a received envelope; invalid ones are dropped and counted.
     pub fn receive(&mut self, envelope: &pb::QbftConsensusMsg) -> Vec<Output> {
-        match verify_consensus_msg(&self.verifier, envelope) {
+        let verifier = CachingVerifier::new(&self.verifier, &mut self.verified_signatures);
+        match verify_consensus_msg(&verifier, envelope) {
             Ok(verified) => self.receive_verified(verified),
             Err(rejection) => {
                 self.reject(&rejection);
@@ -777,8 +783,107 @@ fn contains_justified_qrc(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+    use crate::signing::SIGNATURE_LEN;
     use crate::DutyType;
+
+    /// A stand-in signature: the signer's index followed by the signing root.
+    struct FakeKey(u64);
+
+    impl Signer for FakeKey {
+        fn sign(&self, root: &Hash) -> [u8; SIGNATURE_LEN] {
+            let mut signature = [0u8; SIGNATURE_LEN];
+            signature[0] = self.0 as u8;
+            signature[1..33].copy_from_slice(root);
+            signature
+        }
+    }
+
+    /// Checks [`FakeKey`] signatures and counts the checks that reach it.
+    struct FakeVerifier {
+        nodes: usize,
+        calls: Cell<usize>,
+    }
+
+    impl SignatureVerifier for FakeVerifier {
+        fn nodes(&self) -> usize {
+            self.nodes
+        }
+
+        fn verify(&self, peer_idx: u64, root: &Hash, signature: &[u8]) -> bool {
+            self.calls.set(self.calls.get() + 1);
+            signature.len() == SIGNATURE_LEN
+                && u64::from(signature[0]) == peer_idx
+                && signature[1..33] == root[..]
+                && signature[33..].iter().all(|&b| b == 0)
+        }
+    }
+
+    /// Round 1 is lost, every node times out and round 2 decides: the justifications of the
+    /// round-2 PRE-PREPARE repeat ROUND-CHANGEs already verified, which the memo answers. A
+    /// corrupted copy of an accepted message is still rejected.
+    #[test]
+    fn round_change_justifications_are_not_verified_twice() {
+        let n = 4;
+        let verifier = FakeVerifier {
+            nodes: n,
+            calls: Cell::new(0),
+        };
+        let keys: Vec<FakeKey> = (0..n as u64).map(FakeKey).collect();
+        let duty = Duty::new(7, DutyType::Attester);
+        let mut nodes: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Instance::new(Definition::new(n), duty, i as u64, k, &verifier))
+            .collect::<Result<_, _>>()
+            .expect("members");
+        let mut set = pb::UnsignedDataSet::default();
+        set.set.insert("0x01".into(), vec![7u8; 8]);
+        let value = crate::value::wrap_unsigned_data_set(&set).0;
+        for node in nodes.iter_mut() {
+            node.start();
+            node.propose(value.clone()).expect("value");
+        }
+        let mut queue = VecDeque::new();
+        for (i, node) in nodes.iter_mut().enumerate() {
+            for out in node.timeout(1) {
+                if let Output::Broadcast(m) = out {
+                    queue.push_back((i, m));
+                }
+            }
+        }
+        let (mut checks, mut decided, mut justified) = (0, 0, None);
+        while let Some((from, msg)) = queue.pop_front() {
+            if !msg.justification.is_empty() && justified.is_none() {
+                justified = Some((from, msg.clone()));
+            }
+            for to in (0..n).filter(|&to| to != from) {
+                checks += 1 + msg.justification.len();
+                for out in nodes[to].receive(&msg) {
+                    match out {
+                        Output::Broadcast(m) => queue.push_back((to, m)),
+                        Output::Decided(_) => decided += 1,
+                        Output::ArmTimer { .. } | Output::StopTimer => {}
+                    }
+                }
+            }
+        }
+        assert_eq!(decided, n);
+        assert!(
+            verifier.calls.get() < checks,
+            "{} verifications for {checks} checks",
+            verifier.calls.get()
+        );
+
+        let (from, mut corrupted) = justified.expect("a justified message");
+        corrupted.justification[0].signature[40] ^= 1;
+        let to = (from + 1) % n;
+        let before = nodes[to].drops().get("bad_signature");
+        nodes[to].receive(&corrupted);
+        assert_eq!(nodes[to].drops().get("bad_signature"), before + 1);
+    }
 
     #[test]
     fn quorum_faulty_leader() {

@@ -29,6 +29,7 @@ pub mod msg;
 pub mod parsigex_binding;
 pub mod pb;
 pub mod priority;
+mod sigcache;
 pub mod signing;
 pub mod timer;
 pub mod value;

@@ -8,14 +8,18 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
-use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
-use k256::elliptic_curve::scalar::IsHigh;
+use rand::RngCore;
+use secp256k1::ecdsa::{self as backend_ecdsa, RecoveryId};
+use secp256k1::{All, Message, Secp256k1};
 use sha3::{Digest, Keccak256};
 use zeroize::Zeroizing;
 
 use crate::hexutil::decode_hex;
 use crate::Error;
+
+mod rfc6979;
 
 /// Length of a recoverable signature `R || S || V`.
 pub const RECOVERABLE_SIGNATURE_LEN: usize = 65;
@@ -26,63 +30,125 @@ pub const COMPRESSED_PUBLIC_KEY_LEN: usize = 33;
 /// Length of an uncompressed SEC1 public key (`0x04 || X || Y`).
 pub const UNCOMPRESSED_PUBLIC_KEY_LEN: usize = 65;
 
+/// The secp256k1 group order n, big-endian.
+const CURVE_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+
+/// `floor(n / 2)`, big-endian: the largest `s` in low-s form.
+const HALF_CURVE_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// The process-wide libsecp256k1 context (signing and verification), created once and
+/// randomised once from the operating system's RNG as a side-channel blinding measure.
+fn context() -> &'static Secp256k1<All> {
+    static CONTEXT: OnceLock<Secp256k1<All>> = OnceLock::new();
+    CONTEXT.get_or_init(|| {
+        let mut context = Secp256k1::new();
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(seed.as_mut());
+        context.seeded_randomize(&seed);
+        context
+    })
+}
+
+/// Whether a 32-byte big-endian scalar is nonzero and below the curve order.
+fn is_valid_scalar(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b != 0) && bytes < CURVE_ORDER.as_slice()
+}
+
+/// Whether a 32-byte big-endian `s` is in the upper half of the curve order (malleable form).
+fn is_high_s(s: &[u8]) -> bool {
+    s > HALF_CURVE_ORDER.as_slice()
+}
+
 /// A 32-byte secp256k1 secret key. Zeroized on drop; `Debug` prints nothing secret.
 #[derive(Clone)]
-pub struct SecretKey(SigningKey);
+pub struct SecretKey {
+    key: secp256k1::SecretKey,
+    /// Derived once at construction: deriving costs a scalar multiplication.
+    public: PublicKey,
+}
 
 impl SecretKey {
     /// Parses a 32-byte big-endian scalar, which must be nonzero and below the curve order.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.len() != 32 {
-            return Err(Error::InvalidLength {
-                what: "secp256k1 secret key",
-                expected: "32",
-                actual: bytes.len(),
-            });
-        }
-        SigningKey::from_slice(bytes)
-            .map(Self)
+        let bytes: &[u8; 32] = bytes.try_into().map_err(|_| Error::InvalidLength {
+            what: "secp256k1 secret key",
+            expected: "32",
+            actual: bytes.len(),
+        })?;
+        let copy = Zeroizing::new(*bytes);
+        secp256k1::SecretKey::from_byte_array(*copy)
+            .map(Self::from_backend)
             .map_err(|_| Error::Secp256k1SecretKey)
     }
 
     /// Parses a hex secret key (optional `0x` prefix).
     pub fn from_hex(hex: &str) -> Result<Self, Error> {
-        let bytes = decode_hex("secp256k1 secret key", hex)?;
+        let bytes = Zeroizing::new(decode_hex("secp256k1 secret key", hex)?);
         Self::from_bytes(&bytes)
     }
 
     /// A fresh key from the operating system's random number generator.
     pub fn random() -> Self {
-        Self(SigningKey::random(&mut rand::rngs::OsRng))
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        loop {
+            rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+            // Fails only for zero or a value at or above n: probability below 2^-127.
+            if let Ok(key) = secp256k1::SecretKey::from_byte_array(*bytes) {
+                return Self::from_backend(key);
+            }
+        }
+    }
+
+    fn from_backend(key: secp256k1::SecretKey) -> Self {
+        let public = PublicKey(secp256k1::PublicKey::from_secret_key(context(), &key));
+        Self { key, public }
     }
 
     /// The 32-byte big-endian scalar, in a buffer that zeroizes on drop.
     pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.0.to_bytes().into())
+        Zeroizing::new(self.key.secret_bytes())
     }
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(*self.0.verifying_key())
+        self.public
     }
 
     /// Signs a 32-byte digest (RFC 6979 nonce, low s), returning `R || S || V` with `V` in {0, 1}.
     pub fn sign(&self, digest: &[u8; 32]) -> RecoverableSignature {
-        // Signing a 32-byte prehash with a valid key cannot fail: RFC 6979 retries internally
-        // and the prehash length is within the curve's field size.
-        let (signature, recovery_id) = self
-            .0
-            .sign_prehash_recoverable(digest)
-            .unwrap_or_else(|_| unreachable!("RFC 6979 signing of a 32-byte digest cannot fail"));
+        let signature = if digest.as_slice() < CURVE_ORDER.as_slice() {
+            context().sign_ecdsa_recoverable(Message::from_digest(*digest), &self.key)
+        } else {
+            // RFC 6979 as Charon does it for a digest at or above n; see `rfc6979`.
+            let secret = self.to_bytes();
+            let nonce = rfc6979::nonce_unreduced(&secret, digest);
+            rfc6979::sign_with_nonce(context(), &self.key, digest, &nonce).unwrap_or_else(|| {
+                unreachable!("an RFC 6979 nonce gives r = 0 or s = 0 with probability 2^-256")
+            })
+        };
+        let (recovery_id, compact) = signature.serialize_compact();
+        // libsecp256k1 always emits low s and encodes `R.x >= n` in bit 1 of the id.
         RecoverableSignature {
-            signature,
-            recovery_id,
+            compact,
+            v: i32::from(recovery_id) as u8,
         }
     }
 
     /// Signs a 32-byte digest and returns the compact 64-byte `R || S` form (ENR v4 identity).
     pub fn sign_compact(&self, digest: &[u8; 32]) -> [u8; COMPACT_SIGNATURE_LEN] {
-        self.sign(digest).signature.to_bytes().into()
+        self.sign(digest).compact
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.key.non_secure_erase();
     }
 }
 
@@ -92,12 +158,13 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// k256's `SigningKey` zeroizes its scalar on drop.
+/// The wrapped libsecp256k1 key is overwritten (volatile write) on drop, and every byte copy
+/// handed out is [`Zeroizing`].
 impl zeroize::ZeroizeOnDrop for SecretKey {}
 
 /// A secp256k1 public key (serialised compressed, 33 bytes).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerifyingKey);
+pub struct PublicKey(secp256k1::PublicKey);
 
 impl PublicKey {
     /// Parses a SEC1 public key, compressed (33 bytes) or uncompressed (65 bytes).
@@ -109,6 +176,7 @@ impl PublicKey {
                 actual: bytes.len(),
             });
         }
+        // libsecp256k1 also accepts the hybrid 0x06/0x07 form, which SEC1 callers must not send.
         let tag_ok = match bytes.len() {
             COMPRESSED_PUBLIC_KEY_LEN => matches!(bytes[0], 0x02 | 0x03),
             _ => bytes[0] == 0x04,
@@ -116,7 +184,7 @@ impl PublicKey {
         if !tag_ok {
             return Err(Error::Secp256k1PublicKey);
         }
-        VerifyingKey::from_sec1_bytes(bytes)
+        secp256k1::PublicKey::from_slice(bytes)
             .map(Self)
             .map_err(|_| Error::Secp256k1PublicKey)
     }
@@ -128,18 +196,12 @@ impl PublicKey {
 
     /// The 33-byte compressed SEC1 encoding.
     pub fn to_compressed(&self) -> [u8; COMPRESSED_PUBLIC_KEY_LEN] {
-        let point = self.0.to_encoded_point(true);
-        let mut out = [0u8; COMPRESSED_PUBLIC_KEY_LEN];
-        out.copy_from_slice(point.as_bytes());
-        out
+        self.0.serialize()
     }
 
     /// The 65-byte uncompressed SEC1 encoding `0x04 || X || Y`.
     pub fn to_uncompressed(&self) -> [u8; UNCOMPRESSED_PUBLIC_KEY_LEN] {
-        let point = self.0.to_encoded_point(false);
-        let mut out = [0u8; UNCOMPRESSED_PUBLIC_KEY_LEN];
-        out.copy_from_slice(point.as_bytes());
-        out
+        self.0.serialize_uncompressed()
     }
 
     /// Verifies a compact `R || S` signature over a 32-byte digest. High-s signatures are rejected.
@@ -148,11 +210,16 @@ impl PublicKey {
         digest: &[u8; 32],
         signature: &[u8; COMPACT_SIGNATURE_LEN],
     ) -> bool {
-        use k256::ecdsa::signature::hazmat::PrehashVerifier;
-        match Signature::from_slice(signature) {
-            Ok(signature) => self.0.verify_prehash(digest, &signature).is_ok(),
-            Err(_) => false,
+        let (r, s) = signature.split_at(32);
+        if !is_valid_scalar(r) || !is_valid_scalar(s) || is_high_s(s) {
+            return false;
         }
+        // libsecp256k1's verification also rejects high s; checked above to keep the rule here.
+        backend_ecdsa::Signature::from_compact(signature).is_ok_and(|signature| {
+            context()
+                .verify_ecdsa(Message::from_digest(*digest), &signature, &self.0)
+                .is_ok()
+        })
     }
 
     /// The Ethereum address: the last 20 bytes of keccak256 over the uncompressed `X || Y`.
@@ -194,44 +261,46 @@ impl Ord for PublicKey {
 /// accepted on input. `S` is always low.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RecoverableSignature {
-    signature: Signature,
-    recovery_id: RecoveryId,
+    /// `R || S`, both nonzero and below n, `S` at most n / 2.
+    compact: [u8; COMPACT_SIGNATURE_LEN],
+    /// The recovery id (0 or 1 when parsed; libsecp256k1 may emit 2 or 3 with negligible
+    /// probability when signing, exactly as the id is defined).
+    v: u8,
 }
 
 impl RecoverableSignature {
     /// Parses `R || S || V`. Rejects a wrong length, `r` or `s` zero or not below the curve
     /// order, high `s`, and `V` outside {0, 1, 27, 28}.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.len() != RECOVERABLE_SIGNATURE_LEN {
-            return Err(Error::InvalidLength {
+        let bytes: &[u8; RECOVERABLE_SIGNATURE_LEN] =
+            bytes.try_into().map_err(|_| Error::InvalidLength {
                 what: "secp256k1 recoverable signature",
                 expected: "65",
                 actual: bytes.len(),
-            });
-        }
-        let v = bytes[64];
-        let is_y_odd = match v {
-            0 | 27 => false,
-            1 | 28 => true,
+            })?;
+        let v = match bytes[64] {
+            0 | 27 => 0,
+            1 | 28 => 1,
             _ => {
                 return Err(Error::Secp256k1Signature {
                     reason: "recovery byte V must be 0, 1, 27 or 28",
                 })
             }
         };
-        let signature =
-            Signature::from_slice(&bytes[..64]).map_err(|_| Error::Secp256k1Signature {
+        let (r, s) = bytes[..64].split_at(32);
+        if !is_valid_scalar(r) || !is_valid_scalar(s) {
+            return Err(Error::Secp256k1Signature {
                 reason: "r and s must be nonzero and below the curve order",
-            })?;
-        if bool::from(signature.s().is_high()) {
+            });
+        }
+        if is_high_s(s) {
             return Err(Error::Secp256k1Signature {
                 reason: "s is in the upper half of the curve order (malleable high-s form)",
             });
         }
-        Ok(Self {
-            signature,
-            recovery_id: RecoveryId::new(is_y_odd, false),
-        })
+        let mut compact = [0u8; COMPACT_SIGNATURE_LEN];
+        compact.copy_from_slice(&bytes[..64]);
+        Ok(Self { compact, v })
     }
 
     /// Parses a hex signature (optional `0x` prefix).
@@ -242,19 +311,25 @@ impl RecoverableSignature {
     /// `R || S || V` with `V` in {0, 1}.
     pub fn to_bytes(&self) -> [u8; RECOVERABLE_SIGNATURE_LEN] {
         let mut out = [0u8; RECOVERABLE_SIGNATURE_LEN];
-        out[..64].copy_from_slice(&self.signature.to_bytes());
-        out[64] = self.recovery_id.to_byte();
+        out[..64].copy_from_slice(&self.compact);
+        out[64] = self.v;
         out
     }
 
     /// The compact `R || S` part.
     pub fn to_compact(&self) -> [u8; COMPACT_SIGNATURE_LEN] {
-        self.signature.to_bytes().into()
+        self.compact
     }
 
     /// Recovers the public key that signed `digest`.
     pub fn recover(&self, digest: &[u8; 32]) -> Result<PublicKey, Error> {
-        VerifyingKey::recover_from_prehash(digest, &self.signature, self.recovery_id)
+        let recovery_id =
+            RecoveryId::try_from(i32::from(self.v)).map_err(|_| Error::Secp256k1Recovery)?;
+        let signature =
+            backend_ecdsa::RecoverableSignature::from_compact(&self.compact, recovery_id)
+                .map_err(|_| Error::Secp256k1Recovery)?;
+        context()
+            .recover_ecdsa(Message::from_digest(*digest), &signature)
             .map(PublicKey)
             .map_err(|_| Error::Secp256k1Recovery)
     }
@@ -285,11 +360,7 @@ mod tests {
     const DIGEST: [u8; 32] = [7u8; 32];
 
     /// The secp256k1 group order n.
-    const ORDER: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36,
-        0x41, 0x41,
-    ];
+    const ORDER: [u8; 32] = CURVE_ORDER;
 
     fn sub_one(mut bytes: [u8; 32]) -> [u8; 32] {
         for byte in bytes.iter_mut().rev() {
@@ -430,27 +501,149 @@ mod tests {
         assert!(RecoverableSignature::from_bytes(&r_below).is_ok());
     }
 
+    /// `n - s` for a 32-byte big-endian `s` below n.
+    fn negate_scalar(s: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let mut borrow = 0u16;
+        for i in (0..32).rev() {
+            let difference = u16::from(ORDER[i])
+                .wrapping_sub(u16::from(s[i]))
+                .wrapping_sub(borrow);
+            out[i] = difference as u8;
+            borrow = u16::from(difference > 0xff);
+        }
+        out
+    }
+
+    fn add_one(mut bytes: [u8; 32]) -> [u8; 32] {
+        for byte in bytes.iter_mut().rev() {
+            let (value, carry) = byte.overflowing_add(1);
+            *byte = value;
+            if !carry {
+                break;
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn half_order_constant_is_floor_of_n_over_two() {
+        // 2 * (n / 2) + 1 == n because n is odd.
+        let mut doubled = [0u8; 32];
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let sum = u16::from(HALF_CURVE_ORDER[i]) * 2 + carry;
+            doubled[i] = sum as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert_eq!(add_one(doubled), ORDER);
+    }
+
     #[test]
     fn high_s_is_rejected_low_s_accepted() {
         let sig = key().sign(&DIGEST);
-        let parsed = Signature::from_slice(&sig.to_compact()).unwrap();
-        // n - s is the high-s twin of the same signature.
-        let high_s = -*parsed.s();
-        let high = Signature::from_scalars(parsed.r().to_bytes(), high_s.to_bytes()).unwrap();
+        let compact = sig.to_compact();
+        // n - s is the high-s twin of the same signature; it recovers with the other parity.
+        let mut high = compact;
+        high[32..].copy_from_slice(&negate_scalar(&compact[32..]));
+        assert!(is_high_s(&high[32..]));
         let mut bytes = [0u8; 65];
-        bytes[..64].copy_from_slice(&high.to_bytes());
+        bytes[..64].copy_from_slice(&high);
         bytes[64] = sig.to_bytes()[64] ^ 1;
         assert!(matches!(
             RecoverableSignature::from_bytes(&bytes),
             Err(Error::Secp256k1Signature { .. })
         ));
-        assert!(!key()
-            .public_key()
-            .verify_compact(&DIGEST, &high.to_bytes().into()));
+        assert!(!key().public_key().verify_compact(&DIGEST, &high));
         // The low-s original is accepted by both paths.
-        assert!(key()
-            .public_key()
-            .verify_compact(&DIGEST, &sig.to_compact()));
+        assert!(key().public_key().verify_compact(&DIGEST, &compact));
+        assert!(verify(&key().public_key(), &DIGEST, &sig));
+
+        // The boundary: s = n / 2 parses, s = n / 2 + 1 does not.
+        let mut at_half = sig.to_bytes();
+        at_half[32..64].copy_from_slice(&HALF_CURVE_ORDER);
+        assert!(RecoverableSignature::from_bytes(&at_half).is_ok());
+        let mut above_half = at_half;
+        above_half[32..64].copy_from_slice(&add_one(HALF_CURVE_ORDER));
+        assert!(matches!(
+            RecoverableSignature::from_bytes(&above_half),
+            Err(Error::Secp256k1Signature { .. })
+        ));
+    }
+
+    #[test]
+    fn verify_compact_rejects_out_of_range_scalars() {
+        let pk = key().public_key();
+        let compact = key().sign_compact(&DIGEST);
+        let mut r_order = compact;
+        r_order[..32].copy_from_slice(&ORDER);
+        assert!(!pk.verify_compact(&DIGEST, &r_order));
+        let mut s_order = compact;
+        s_order[32..].copy_from_slice(&ORDER);
+        assert!(!pk.verify_compact(&DIGEST, &s_order));
+        let mut s_zero = compact;
+        s_zero[32..].fill(0);
+        assert!(!pk.verify_compact(&DIGEST, &s_zero));
+        assert!(pk.verify_compact(&DIGEST, &compact));
+    }
+
+    #[test]
+    fn public_key_rejects_hybrid_encoding() {
+        let uncompressed = key().public_key().to_uncompressed();
+        let y_odd = uncompressed[64] & 1;
+        let mut hybrid = uncompressed;
+        hybrid[0] = 0x06 | y_odd;
+        assert!(matches!(
+            PublicKey::from_bytes(&hybrid),
+            Err(Error::Secp256k1PublicKey)
+        ));
+        assert!(PublicKey::from_bytes(&uncompressed).is_ok());
+        let mut off_curve = uncompressed;
+        off_curve[64] ^= 1;
+        assert!(matches!(
+            PublicKey::from_bytes(&off_curve),
+            Err(Error::Secp256k1PublicKey)
+        ));
+    }
+
+    #[test]
+    fn signing_is_deterministic_and_public_key_is_derived() {
+        let sk = key();
+        assert_eq!(sk.sign(&DIGEST), sk.sign(&DIGEST));
+        let copy = SecretKey::from_bytes(&sk.to_bytes()[..]).unwrap();
+        assert_eq!(copy.public_key(), sk.public_key());
+        assert_eq!(copy.sign(&DIGEST), sk.sign(&DIGEST));
+    }
+
+    /// Signatures over digests at or above n as Charon's signer (and k256 0.13, the previous
+    /// backend, which produced these bytes) compute them: the RFC 6979 nonce comes from the
+    /// unreduced digest. n - 1 is the last digest on libsecp256k1's own path.
+    #[test]
+    fn digests_at_or_above_the_order_sign_like_charon() {
+        let n_minus_1 = sub_one(ORDER);
+        let n_plus_1 = add_one(ORDER);
+        let cases: [([u8; 32], &str); 4] = [
+            ([0xff; 32], "61d0056b132b1112f763d72ffdd70308258c6ddef5b841c6b90fd5a87d3a3d7a65f28ee6188fbaefd01b9fbcfe3a59c97d14fd046e19d0663d8af46a5c663f1a01"),
+            (ORDER, "b370d21561b4db846413c5da9dc69560ca33daa4c6882016d0e39ed1ed032d1243e00c59d9526de0d8d145db164c180f68244b0025536487d6a57c5c99a1b67a01"),
+            (n_plus_1, "9f2e6ad88b862063334ed7c78336667cfc643a3806de5411efb2b20794bd87880ed3d308722dc99c7b424da43e157503398ad6a4b71546e36416d6be4f7f573f00"),
+            (n_minus_1, "a53ecd42c6e92176032d7b0d8b30ce039b4a4557b4e80fcac492bfd0ac15d90e4ba51e48248e430c094f8d28afb9975f97d7b94e99e262e6c80d91ec02a4bb4201"),
+        ];
+        let sk = key();
+        for (digest, expected) in cases {
+            let signature = sk.sign(&digest);
+            assert_eq!(hex::encode(signature.to_bytes()), expected);
+            assert!(verify(&sk.public_key(), &digest, &signature));
+            assert!(sk
+                .public_key()
+                .verify_compact(&digest, &signature.to_compact()));
+        }
+        // The nonce for a digest at or above n differs from the one for the reduced digest:
+        // both sign the same value modulo n, yet the signatures differ.
+        let mut reduced = [0u8; 32];
+        reduced[31] = 1;
+        assert_ne!(sk.sign(&reduced).to_bytes(), sk.sign(&n_plus_1).to_bytes());
+        assert!(verify(&sk.public_key(), &reduced, &sk.sign(&n_plus_1)));
     }
 
     #[test]
