@@ -11,6 +11,7 @@
 pub mod duty;
 pub mod keys;
 pub mod parsigdb;
+pub mod sigagg;
 
 pub use duty::{Duty, DutyType, SigningRoot};
 pub use mosaic_crypto::tbls::ShareIndex;

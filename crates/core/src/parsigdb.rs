@@ -171,7 +171,7 @@ impl RejectionCounts {
 }
 
 /// `threshold` partial signatures over one signing root are stored for a duty and validator:
-/// the input of signature aggregation.
+/// the input of [`crate::sigagg::aggregate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThresholdReached {
     /// The duty.
