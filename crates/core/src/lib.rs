@@ -8,6 +8,7 @@
 //! Share indices are 1-based: the operator at position `i` in the cluster lock holds share
 //! index `i + 1`, which is also its Lagrange x-coordinate.
 
+pub mod aggsigdb;
 pub mod duty;
 pub mod keys;
 pub mod parsigdb;
