@@ -61,6 +61,12 @@ pub enum ParSigDbError {
     /// The threshold is 0.
     #[error("invalid threshold 0: at least one partial signature is needed")]
     ZeroThreshold,
+    /// The same DV public key was given twice.
+    #[error("validator {dv_pubkey} is listed twice")]
+    DuplicateValidator {
+        /// The repeated DV public key (hex).
+        dv_pubkey: String,
+    },
     /// The DV public key is not one of the cluster's validators.
     #[error("{duty:?}: validator {dv_pubkey} is not part of the cluster lock")]
     UnknownValidator {
@@ -126,7 +132,9 @@ impl ParSigDbError {
     /// The rejection reason, or `None` for a construction error.
     pub fn reason(&self) -> Option<RejectReason> {
         match self {
-            Self::InvalidThreshold { .. } | Self::ZeroThreshold => None,
+            Self::InvalidThreshold { .. }
+            | Self::ZeroThreshold
+            | Self::DuplicateValidator { .. } => None,
             Self::UnknownValidator { .. } => Some(RejectReason::UnknownValidator),
             Self::UnknownShareIndex { .. } => Some(RejectReason::UnknownShareIndex),
             Self::InvalidSignature { .. } => Some(RejectReason::InvalidSignature),
@@ -213,7 +221,8 @@ pub struct ParSigDb {
 
 impl ParSigDb {
     /// A database for the cluster's validators; `threshold` partials over one root trigger
-    /// aggregation. Fails if the threshold is 0 or exceeds a validator's number of shares.
+    /// aggregation. Fails if the threshold is 0 or exceeds a validator's number of shares, or a
+    /// validator is listed twice.
     pub fn new(
         threshold: u64,
         validators: impl IntoIterator<Item = ValidatorShares>,
@@ -231,7 +240,12 @@ impl ParSigDb {
                     shares,
                 });
             }
-            by_key.insert(*validator.dv_pubkey(), validator);
+            let dv_pubkey = *validator.dv_pubkey();
+            if by_key.insert(dv_pubkey, validator).is_some() {
+                return Err(ParSigDbError::DuplicateValidator {
+                    dv_pubkey: dv_pubkey.to_hex(),
+                });
+            }
         }
         Ok(Self {
             threshold,
