@@ -1,0 +1,190 @@
+//! The public key material the pipeline verifies against: for each distributed validator, its
+//! group (DV) public key and the public share of every operator, keyed by 1-based share index.
+
+use std::collections::BTreeMap;
+
+use mosaic_cluster::Lock;
+use mosaic_crypto::bls::PublicKey;
+use mosaic_crypto::tbls::ShareIndex;
+
+/// Why a validator's key material was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum KeysError {
+    /// A share index was 0 (share indices are 1-based).
+    #[error("validator {dv_pubkey}: share index 0 is invalid (share indices are 1-based)")]
+    ZeroShareIndex {
+        /// The DV public key (hex).
+        dv_pubkey: String,
+    },
+    /// A validator has no public shares.
+    #[error("validator {dv_pubkey}: no public shares")]
+    NoShares {
+        /// The DV public key (hex).
+        dv_pubkey: String,
+    },
+    /// A key in the cluster lock did not decode.
+    #[error("cluster lock validators[{validator}].{field}: {source}")]
+    LockKey {
+        /// Position of the validator in the lock.
+        validator: usize,
+        /// The field, e.g. `public_key` or `public_shares[2]`.
+        field: String,
+        /// The decoding error.
+        source: mosaic_crypto::Error,
+    },
+}
+
+/// One distributed validator's public keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorShares {
+    dv_pubkey: PublicKey,
+    public_shares: BTreeMap<ShareIndex, PublicKey>,
+}
+
+impl ValidatorShares {
+    /// Checks and wraps a DV public key and its public shares (indices 1-based, at least one).
+    pub fn new(
+        dv_pubkey: PublicKey,
+        public_shares: BTreeMap<ShareIndex, PublicKey>,
+    ) -> Result<Self, KeysError> {
+        if public_shares.is_empty() {
+            return Err(KeysError::NoShares {
+                dv_pubkey: dv_pubkey.to_hex(),
+            });
+        }
+        if public_shares.contains_key(&0) {
+            return Err(KeysError::ZeroShareIndex {
+                dv_pubkey: dv_pubkey.to_hex(),
+            });
+        }
+        Ok(Self {
+            dv_pubkey,
+            public_shares,
+        })
+    }
+
+    /// The DV (group) public key.
+    pub fn dv_pubkey(&self) -> &PublicKey {
+        &self.dv_pubkey
+    }
+
+    /// The public shares by share index.
+    pub fn public_shares(&self) -> &BTreeMap<ShareIndex, PublicKey> {
+        &self.public_shares
+    }
+
+    /// The public share of `share_index`, if that index exists.
+    pub fn public_share(&self, share_index: ShareIndex) -> Option<&PublicKey> {
+        self.public_shares.get(&share_index)
+    }
+}
+
+/// Every validator of a cluster lock; the public share at position `i` of a validator's
+/// `public_shares` belongs to the operator at position `i`, share index `i + 1`.
+pub fn validators_from_lock(lock: &Lock) -> Result<Vec<ValidatorShares>, KeysError> {
+    lock.validators
+        .iter()
+        .enumerate()
+        .map(|(v, validator)| {
+            let dv_pubkey = PublicKey::from_bytes(&validator.public_key).map_err(|source| {
+                KeysError::LockKey {
+                    validator: v,
+                    field: "public_key".into(),
+                    source,
+                }
+            })?;
+            let mut shares = BTreeMap::new();
+            for (i, bytes) in validator.public_shares.iter().enumerate() {
+                let share = PublicKey::from_bytes(bytes).map_err(|source| KeysError::LockKey {
+                    validator: v,
+                    field: format!("public_shares[{i}]"),
+                    source,
+                })?;
+                shares.insert(i as ShareIndex + 1, share);
+            }
+            ValidatorShares::new(dv_pubkey, shares)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use mosaic_crypto::bls::SecretKey;
+    use mosaic_crypto::tbls;
+
+    use super::*;
+
+    #[test]
+    fn rejects_zero_share_index_and_accepts_one() {
+        let dv = SecretKey::random().public_key();
+        let share = SecretKey::random().public_key();
+        let zero = ValidatorShares::new(dv, BTreeMap::from([(0, share)]));
+        assert!(matches!(zero, Err(KeysError::ZeroShareIndex { .. })));
+        let one = ValidatorShares::new(dv, BTreeMap::from([(1, share)])).expect("index 1 is valid");
+        assert_eq!(one.public_share(1), Some(&share));
+        assert_eq!(one.public_share(2), None);
+    }
+
+    #[test]
+    fn rejects_empty_shares() {
+        let dv = SecretKey::random().public_key();
+        assert!(matches!(
+            ValidatorShares::new(dv, BTreeMap::new()),
+            Err(KeysError::NoShares { .. })
+        ));
+    }
+
+    fn dealt(nodes: u64, threshold: u64) -> mosaic_cluster::Dealt {
+        mosaic_cluster::build_lock(&mosaic_cluster::CreateParams {
+            name: "core-test".into(),
+            nodes,
+            threshold: Some(threshold),
+            num_validators: 1,
+            network: "hoodi".into(),
+            fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
+            withdrawal_addresses: vec!["0x00000000000000000000000000000000000dead0".into()],
+            deposit_amounts: vec![],
+            compounding: false,
+            target_gas_limit: 0,
+            existing_keys: vec![],
+            keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
+        })
+        .expect("build lock")
+    }
+
+    #[test]
+    fn lock_positions_map_to_one_based_share_indices() {
+        let dealt = dealt(4, 3);
+        let validators = validators_from_lock(&dealt.lock).expect("valid lock");
+        assert_eq!(validators.len(), 1);
+        let validator = &validators[0];
+        for (position, node_shares) in dealt.shares.iter().enumerate() {
+            let index = position as ShareIndex + 1;
+            assert_eq!(
+                validator.public_share(index),
+                Some(&node_shares[0].public_key()),
+                "operator {position} holds share index {index}"
+            );
+        }
+        let recovered = tbls::recover_public_key(validator.public_shares(), 3).expect("recover");
+        assert_eq!(&recovered, validator.dv_pubkey());
+    }
+
+    #[test]
+    fn lock_with_bad_share_names_the_field() {
+        let mut lock = dealt(4, 3).lock;
+        lock.validators[0].public_shares[1] = vec![1, 2, 3];
+        let err = validators_from_lock(&lock).expect_err("bad share");
+        assert!(
+            err.to_string().contains("validators[0].public_shares[1]"),
+            "{err}"
+        );
+        let mut lock = dealt(4, 3).lock;
+        lock.validators[0].public_key = vec![0; 48];
+        let err = validators_from_lock(&lock).expect_err("bad key");
+        assert!(
+            err.to_string().contains("validators[0].public_key"),
+            "{err}"
+        );
+    }
+}
