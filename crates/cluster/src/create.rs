@@ -39,6 +39,27 @@ const ENR_KEY_MODE: u32 = 0o600;
 const LOCK_MODE: u32 = 0o400;
 const DEPOSIT_MODE: u32 = 0o444;
 
+/// Creates a node key for `charon create enr`'s layout: a fresh secp256k1 key written to
+/// `data_dir/charon-enr-private-key` (hex without `0x` or newline, mode 0600), returning its path
+/// and the node's ENR (sequence 0, no address entries, as Charon makes it). Refuses to overwrite
+/// an existing key: losing it would change the node's identity in its cluster.
+pub fn create_enr_key(data_dir: &Path) -> Result<(PathBuf, mosaic_enr::Enr)> {
+    let path = data_dir.join(ENR_PRIVATE_KEY_FILE);
+    if path.exists() {
+        return Err(Error::io(
+            &path,
+            "a node key already exists; refusing to overwrite it (move it away first)",
+        ));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+    let key = mosaic_crypto::secp256k1::SecretKey::random();
+    let enr = mosaic_enr::Enr::create(&key, 0, None, None, None)
+        .map_err(|e| Error::crypto("create ENR", e))?;
+    let key_hex = zeroize::Zeroizing::new(hex::encode(key.to_bytes().as_ref()));
+    write_new_file(&path, key_hex.as_bytes(), ENR_KEY_MODE)?;
+    Ok((path, enr))
+}
+
 /// The name of node `i`'s folder: `node<i>`.
 pub fn node_dir_name(index: usize) -> String {
     format!("node{index}")

@@ -30,8 +30,8 @@ pub use combine::{
     CombinedFolder,
 };
 pub use create::{
-    create_cluster_dir, node_dir_name, CreatedCluster, ENR_PRIVATE_KEY_FILE, LOCK_FILE,
-    VALIDATOR_KEYS_DIR,
+    create_cluster_dir, create_enr_key, node_dir_name, CreatedCluster, ENR_PRIVATE_KEY_FILE,
+    LOCK_FILE, VALIDATOR_KEYS_DIR,
 };
 pub use dealer::{build_lock, CreateParams, Dealt};
 pub use error::{Error, Result, VerifyError};

@@ -552,3 +552,37 @@ fn insecure_keystores_are_refused_on_mainnet() {
     p.network = "sepolia".into();
     create_cluster_dir(&p, &root.path().join("c")).expect("testnet allows cheap keystores");
 }
+
+#[test]
+fn create_enr_key_writes_a_key_matching_the_record_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("node");
+    let (path, enr) = mosaic_cluster::create_enr_key(&data_dir).expect("first key");
+    assert_eq!(path, data_dir.join(mosaic_cluster::ENR_PRIVATE_KEY_FILE));
+    let text = std::fs::read_to_string(&path).expect("key file");
+    assert_eq!(text.len(), 64, "32-byte key as hex without 0x or newline");
+    let key = mosaic_crypto::secp256k1::SecretKey::from_hex(&text).expect("valid key");
+    assert_eq!(&key.public_key(), enr.public_key());
+    assert_eq!(enr.seq(), 0);
+    assert_eq!(
+        mosaic_enr::Enr::from_text(&enr.to_text()).expect("parses"),
+        enr
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let error = mosaic_cluster::create_enr_key(&data_dir).expect_err("second key refused");
+    assert!(error.to_string().contains("already exists"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("key file"),
+        text,
+        "key unchanged"
+    );
+}
