@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use mosaic_crypto::{bls, tbls};
-use rand::RngCore;
 use zeroize::Zeroizing;
 
 use crate::enr::new_record;
@@ -131,22 +130,6 @@ fn expand_addresses(param: &str, given: &[String], n: usize, network: &str) -> R
         }
     }
     Ok(list)
-}
-
-fn random_uuid() -> String {
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode_upper(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 fn credentials(address: &str, compounding: bool) -> Result<[u8; 32]> {
@@ -302,7 +285,7 @@ pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     let definition = Definition {
         version: Version::LATEST,
         name: params.name.clone(),
-        uuid: random_uuid(),
+        uuid: mosaic_crypto::keystore::random_uuid_v4(&mut rand::thread_rng()).to_uppercase(),
         timestamp: format_rfc3339(now_unix()),
         num_validators: num,
         threshold,

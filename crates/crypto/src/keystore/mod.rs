@@ -407,7 +407,9 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn random_uuid_v4<R: RngCore>(rng: &mut R) -> String {
+/// A random RFC 4122 version-4 UUID in lower-case hex (`xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx`),
+/// as keystores carry; cluster definitions use the same form upper-cased.
+pub fn random_uuid_v4<R: RngCore>(rng: &mut R) -> String {
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
