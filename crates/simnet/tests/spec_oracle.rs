@@ -11,9 +11,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use mosaic_simnet::chain::Chain;
 use mosaic_simnet::spec::{self, hash};
@@ -21,63 +18,20 @@ use mosaic_simnet::{Preset, SimConfig};
 use mosaic_types::ForkName;
 use serde_json::{json, Value};
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn skip_or_fail(reason: &str) {
-    if std::env::var("MOSAIC_REQUIRE_VECTORS").as_deref() == Ok("1") {
-        panic!("spec oracle required (MOSAIC_REQUIRE_VECTORS=1) but unavailable: {reason}");
-    }
-    eprintln!("\n!!! SKIPPING the consensus-spec duty oracle: {reason}");
-    eprintln!("!!! run scripts/setup-ssz-oracle.sh or set MOSAIC_PYTHON\n");
-}
-
 /// Sends `requests` (one JSON object a line) to the oracle and returns its answers, or `None`
 /// (after the skip notice) when it cannot run.
 fn ask_oracle(requests: &[Value]) -> Option<Vec<Value>> {
-    let root = workspace_root();
-    let python = std::env::var_os("MOSAIC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv-ssz/bin/python"));
-    if !python.exists() && std::env::var_os("MOSAIC_PYTHON").is_none() {
-        skip_or_fail(&format!("{} does not exist", python.display()));
-        return None;
-    }
-    let mut child = match Command::new(&python)
-        .arg(root.join("scripts/ssz_oracle/shuffling.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(error) => {
-            skip_or_fail(&format!("cannot run {}: {error}", python.display()));
-            return None;
-        }
-    };
     let mut input = String::new();
     for request in requests {
         input.push_str(&request.to_string());
         input.push('\n');
     }
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    if !output.status.success() {
-        skip_or_fail(&format!(
-            "oracle exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).expect("oracle prints UTF-8");
+    let text = mosaic_test_vectors::run_oracle(
+        "the consensus-spec duty oracle",
+        "shuffling.py",
+        &[],
+        &input,
+    )?;
     let answers: Vec<Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("oracle line is JSON"))

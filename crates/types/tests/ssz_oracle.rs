@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::path::PathBuf;
-use std::process::Command;
 
 use mosaic_types::consensus::{
     altair, bellatrix, capella, deneb, electra, fulu, phase0, versioned, ForkVersioned, Mainnet,
@@ -45,52 +43,15 @@ struct Line {
     root_hex: String,
 }
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn skip_or_fail(reason: &str) {
-    if std::env::var("MOSAIC_REQUIRE_VECTORS").as_deref() == Ok("1") {
-        panic!("SSZ oracle required (MOSAIC_REQUIRE_VECTORS=1) but unavailable: {reason}");
-    }
-    eprintln!("\n!!! SKIPPING SSZ oracle conformance: {reason}");
-    eprintln!("!!! run scripts/setup-ssz-oracle.sh or set MOSAIC_PYTHON\n");
-}
-
 /// Runs the oracle, or returns `None` (after the skip notice) when it cannot run.
 fn oracle_lines() -> Option<Vec<Line>> {
-    let root = workspace_root();
-    let python = std::env::var_os("MOSAIC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv-ssz/bin/python"));
-    if !python.exists() && std::env::var_os("MOSAIC_PYTHON").is_none() {
-        skip_or_fail(&format!("{} does not exist", python.display()));
-        return None;
-    }
-    let output = match Command::new(&python)
-        .arg(root.join("scripts/ssz_oracle/oracle.py"))
-        .arg("--forks")
-        .arg(FORKS.join(","))
-        .output()
-    {
-        Ok(output) => output,
-        Err(error) => {
-            skip_or_fail(&format!("cannot run {}: {error}", python.display()));
-            return None;
-        }
-    };
-    if !output.status.success() {
-        skip_or_fail(&format!(
-            "oracle exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).expect("oracle prints UTF-8");
+    let forks = FORKS.join(",");
+    let text = mosaic_test_vectors::run_oracle(
+        "SSZ oracle conformance",
+        "oracle.py",
+        &["--forks", &forks],
+        "",
+    )?;
     Some(
         text.lines()
             .map(|line| serde_json::from_str(line).expect("oracle line is JSON"))
