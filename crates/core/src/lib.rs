@@ -13,6 +13,8 @@ pub mod duty;
 pub mod keys;
 pub mod parsigdb;
 pub mod sigagg;
+pub mod signeddata;
+pub mod unsigned;
 
 pub use duty::{Duty, DutyType, SigningRoot};
 pub use mosaic_crypto::tbls::ShareIndex;

@@ -16,6 +16,7 @@ pub mod fulu;
 pub mod phase0;
 pub mod preset;
 pub mod primitives;
+pub mod signatures;
 pub mod signing;
 pub mod versioned;
 
