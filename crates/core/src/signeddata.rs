@@ -63,7 +63,7 @@ pub struct SignedRandao {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmittedAttestation<P: Preset> {
     /// Pre-electra (and electra `Attestation` with one bit) through `POST /eth/v1|v2/beacon/pool/attestations`.
-    Aggregated(Attestation<P>),
+    Aggregated(Box<Attestation<P>>),
     /// Electra on, through `POST /eth/v2/beacon/pool/attestations`.
     Single {
         /// The fork the attestation was submitted at.
@@ -77,7 +77,7 @@ impl<P: Preset> SubmittedAttestation<P> {
     /// The attestation data.
     pub fn data(&self) -> &mosaic_types::consensus::phase0::AttestationData {
         match self {
-            Self::Aggregated(attestation) => match attestation {
+            Self::Aggregated(attestation) => match attestation.as_ref() {
                 Attestation::Phase0(a)
                 | Attestation::Altair(a)
                 | Attestation::Bellatrix(a)
@@ -99,7 +99,7 @@ impl<P: Preset> SubmittedAttestation<P> {
     fn with_signature(&self, signature: BlsSignature) -> Self {
         match self {
             Self::Aggregated(attestation) => {
-                Self::Aggregated(attestation.with_signature(signature))
+                Self::Aggregated(Box::new(attestation.with_signature(signature)))
             }
             Self::Single {
                 version,
@@ -121,19 +121,19 @@ pub enum SignedData<P: Preset> {
     /// `Attester`.
     Attestation(SubmittedAttestation<P>),
     /// `Proposer` / `BuilderProposer`: the signed (possibly blinded) block.
-    Proposal(PublishedBlock<P>),
+    Proposal(Box<PublishedBlock<P>>),
     /// `Randao`.
     Randao(SignedRandao),
     /// `PrepareAggregator`: a beacon committee selection proof.
     BeaconCommitteeSelection(BeaconCommitteeSelection),
     /// `Aggregator`.
-    AggregateAndProof(SignedAggregateAndProof<P>),
+    AggregateAndProof(Box<SignedAggregateAndProof<P>>),
     /// `SyncMessage`.
     SyncMessage(SyncCommitteeMessage),
     /// `PrepareSyncContribution`: a sync committee selection proof.
     SyncCommitteeSelection(SyncCommitteeSelection),
     /// `SyncContribution`.
-    ContributionAndProof(SignedContributionAndProof<P>),
+    ContributionAndProof(Box<SignedContributionAndProof<P>>),
     /// `Exit`.
     VoluntaryExit(SignedVoluntaryExit),
     /// `BuilderRegistration`.
@@ -218,7 +218,7 @@ impl<P: Preset> SignedData<P> {
             Self::Attestation(attestation) => {
                 Self::Attestation(attestation.with_signature(signature))
             }
-            Self::Proposal(block) => Self::Proposal(block.with_signature(signature)),
+            Self::Proposal(block) => Self::Proposal(Box::new(block.with_signature(signature))),
             Self::Randao(randao) => Self::Randao(SignedRandao {
                 signature,
                 ..*randao
@@ -230,7 +230,7 @@ impl<P: Preset> SignedData<P> {
                 })
             }
             Self::AggregateAndProof(aggregate) => {
-                Self::AggregateAndProof(aggregate.with_signature(signature))
+                Self::AggregateAndProof(Box::new(aggregate.with_signature(signature)))
             }
             Self::SyncMessage(message) => Self::SyncMessage(SyncCommitteeMessage {
                 signature,
@@ -248,12 +248,12 @@ impl<P: Preset> SignedData<P> {
                 Self::ContributionAndProof(contribution)
             }
             Self::VoluntaryExit(exit) => {
-                let mut exit = exit.clone();
+                let mut exit = *exit;
                 exit.signature = signature;
                 Self::VoluntaryExit(exit)
             }
             Self::BuilderRegistration(registration) => {
-                let mut registration = registration.clone();
+                let mut registration = *registration;
                 registration.signature = signature;
                 Self::BuilderRegistration(registration)
             }
@@ -416,33 +416,35 @@ impl<P: Preset> SignedData<P> {
                         attestation: plain(duty_type, wire.data)?,
                     })
                 } else {
-                    Self::Attestation(SubmittedAttestation::Aggregated(
+                    Self::Attestation(SubmittedAttestation::Aggregated(Box::new(
                         Attestation::from_json_at(wire.data, wire.version)
                             .map_err(|e| bad(e.to_string()))?,
-                    ))
+                    )))
                 }
             }
             DutyType::Proposer | DutyType::BuilderProposer => {
                 let wire: ProposalWire = plain(duty_type, value)?;
-                Self::Proposal(
+                Self::Proposal(Box::new(
                     PublishedBlock::from_json_at(wire.data, wire.version, wire.blinded)
                         .map_err(|e| bad(e.to_string()))?,
-                )
+                ))
             }
             DutyType::Randao => Self::Randao(plain(duty_type, value)?),
             DutyType::PrepareAggregator => Self::BeaconCommitteeSelection(plain(duty_type, value)?),
             DutyType::Aggregator => {
                 let wire: VersionedWire = plain(duty_type, value)?;
-                Self::AggregateAndProof(
+                Self::AggregateAndProof(Box::new(
                     SignedAggregateAndProof::from_json_at(wire.data, wire.version)
                         .map_err(|e| bad(e.to_string()))?,
-                )
+                ))
             }
             DutyType::SyncMessage => Self::SyncMessage(plain(duty_type, value)?),
             DutyType::PrepareSyncContribution => {
                 Self::SyncCommitteeSelection(plain(duty_type, value)?)
             }
-            DutyType::SyncContribution => Self::ContributionAndProof(plain(duty_type, value)?),
+            DutyType::SyncContribution => {
+                Self::ContributionAndProof(Box::new(plain(duty_type, value)?))
+            }
             DutyType::Exit => Self::VoluntaryExit(plain(duty_type, value)?),
             DutyType::BuilderRegistration => Self::BuilderRegistration(plain(duty_type, value)?),
             DutyType::Signature | DutyType::InfoSync => {
