@@ -69,7 +69,7 @@ pub enum SubmittedAttestation<P: Preset> {
         /// The fork the attestation was submitted at.
         version: ForkName,
         /// The attestation.
-        attestation: SingleAttestation,
+        attestation: Box<SingleAttestation>,
     },
 }
 
@@ -106,10 +106,10 @@ impl<P: Preset> SubmittedAttestation<P> {
                 attestation,
             } => Self::Single {
                 version: *version,
-                attestation: SingleAttestation {
+                attestation: Box::new(SingleAttestation {
                     signature,
-                    ..*attestation
-                },
+                    ..**attestation
+                }),
             },
         }
     }
