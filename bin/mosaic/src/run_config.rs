@@ -13,6 +13,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use clap::builder::TypedValueParser;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches};
 use url::Url;
@@ -62,23 +63,31 @@ fn env_name(id: &str) -> String {
     format!("MOSAIC_{}", id.to_ascii_uppercase())
 }
 
-/// The flags of `mosaic run` as clap parses them. Every value is kept raw (strings) so that
-/// validation happens in one place, after the file is merged, with errors that name the source.
+/// Paths exactly as given; clap's own path parser would reject an empty one without saying
+/// whether it came from the flag or the environment.
+fn raw_path() -> impl TypedValueParser<Value = PathBuf> {
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
+// The flags of `mosaic run` as clap parses them. Every value is kept raw (strings, paths taken
+// as given, even empty) so that validation happens in one place, after the file is merged, with
+// errors that name the source.
+/// Run one operator's distributed validator node.
 #[derive(Debug, Clone, Default, Args)]
 struct RunFlags {
     /// TOML file with settings; keys are flag names with '-' replaced by '_'
     /// (lock_file = "..."). Flags and environment variables override it.
-    #[arg(long, env = "MOSAIC_CONFIG", value_name = "FILE")]
+    #[arg(long, env = "MOSAIC_CONFIG", value_name = "FILE", value_parser = raw_path())]
     config: Option<PathBuf>,
     /// Folder for everything the node writes [default: .mosaic]
-    #[arg(long, env = "MOSAIC_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "MOSAIC_DATA_DIR", value_name = "DIR", value_parser = raw_path())]
     data_dir: Option<PathBuf>,
     /// Cluster lock file [default: <data-dir>/cluster-lock.json]
-    #[arg(long, env = "MOSAIC_LOCK_FILE", value_name = "FILE")]
+    #[arg(long, env = "MOSAIC_LOCK_FILE", value_name = "FILE", value_parser = raw_path())]
     lock_file: Option<PathBuf>,
     /// The node's secp256k1 (ENR) private key file
     /// [default: <data-dir>/charon-enr-private-key]
-    #[arg(long, env = "MOSAIC_PRIVATE_KEY_FILE", value_name = "FILE")]
+    #[arg(long, env = "MOSAIC_PRIVATE_KEY_FILE", value_name = "FILE", value_parser = raw_path())]
     private_key_file: Option<PathBuf>,
     /// Beacon node HTTP(S) endpoints, comma-separated or repeated; at least one is required
     #[arg(
@@ -128,7 +137,7 @@ struct RunFlags {
     )]
     builtin_vc: Option<String>,
     /// Share keystores for the built-in validator client [default: <data-dir>/validator_keys]
-    #[arg(long, env = "MOSAIC_VALIDATOR_KEYS_DIR", value_name = "DIR")]
+    #[arg(long, env = "MOSAIC_VALIDATOR_KEYS_DIR", value_name = "DIR", value_parser = raw_path())]
     validator_keys_dir: Option<PathBuf>,
     /// Test only: behave Byzantine (equivocate as leader, send bad partial signatures)
     #[arg(
@@ -1377,8 +1386,16 @@ mod tests {
 
     #[test]
     fn empty_paths_are_rejected() {
-        // clap itself refuses an empty path on the command line; the file is checked by us.
-        assert!(parse(&[BN, "--lock-file="], &[]).is_err());
+        let message = error(&[BN, "--lock-file="], &[]);
+        assert_eq!(
+            message,
+            "--lock-file (from flag --lock-file): the path is empty"
+        );
+        let message = error(&[BN], &[("MOSAIC_DATA_DIR", "")]);
+        assert_eq!(
+            message,
+            "--data-dir (from environment variable MOSAIC_DATA_DIR): the path is empty"
+        );
         let dir = tempfile::tempdir().unwrap();
         let (path, config) = config_file(&dir, "lock_file = \"\"\n");
         let message = error(&[BN, &config], &[]);

@@ -166,8 +166,8 @@ impl Default for Metrics {
 impl Metrics {
     /// A registry holding every node metric family, all empty.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix(PREFIX);
-        let metrics = Self {
+        let mut metrics = Self {
+            registry: Registry::with_prefix(PREFIX),
             duty_total: Family::default(),
             duty_failed_total: Family::default(),
             consensus_duration: histogram_family(|| {
@@ -191,95 +191,97 @@ impl Metrics {
             }),
             app_ready: Gauge::default(),
             app_readyz: Gauge::default(),
-            registry: Registry::default(),
         };
+        metrics.register_families();
+        metrics
+    }
+
+    /// Register every family under its name (families share their storage with the clones).
+    fn register_families(&mut self) {
+        let registry = &mut self.registry;
         // Counters get the `_total` suffix from the encoder; units are appended to the name.
         registry.register(
             "duty",
             "Duties completed per validator, by duty type and outcome (success, failed, expired)",
-            metrics.duty_total.clone(),
+            self.duty_total.clone(),
         );
         registry.register(
             "duty_failed",
             "Failed duties per validator, by duty type and reason",
-            metrics.duty_failed_total.clone(),
+            self.duty_failed_total.clone(),
         );
         registry.register_with_unit(
             "consensus_duration",
             "Time from the start of a consensus instance until it decided, by duty type",
             Unit::Seconds,
-            metrics.consensus_duration.clone(),
+            self.consensus_duration.clone(),
         );
         registry.register(
             "consensus_decided_rounds",
             "QBFT round in which a consensus instance decided, by duty type",
-            metrics.consensus_decided_rounds.clone(),
+            self.consensus_decided_rounds.clone(),
         );
         registry.register(
             "consensus_timeout",
             "Consensus round timer expiries, by duty type and timer",
-            metrics.consensus_timeout_total.clone(),
+            self.consensus_timeout_total.clone(),
         );
         registry.register_with_unit(
             "parsig_arrival",
             "Arrival of partial signatures after the start of the duty's slot, by duty type and peer",
             Unit::Seconds,
-            metrics.parsig_arrival.clone(),
+            self.parsig_arrival.clone(),
         );
         registry.register(
             "parsig_rejected",
             "Partial signatures rejected, by duty type, reason and sending peer",
-            metrics.parsig_rejected_total.clone(),
+            self.parsig_rejected_total.clone(),
         );
         registry.register_with_unit(
             "beacon_request_duration",
             "Latency of requests to the beacon node, by endpoint",
             Unit::Seconds,
-            metrics.beacon_request_duration.clone(),
+            self.beacon_request_duration.clone(),
         );
         registry.register(
             "beacon_errors",
             "Failed requests to the beacon node, by endpoint",
-            metrics.beacon_errors_total.clone(),
+            self.beacon_errors_total.clone(),
         );
         registry.register_with_unit(
             "p2p_ping_latency",
             "Round-trip time of libp2p pings to cluster peers",
             Unit::Seconds,
-            metrics.ping_latency.clone(),
+            self.ping_latency.clone(),
         );
         registry.register(
             "p2p_peer_connected",
             "1 while a cluster peer is connected, 0 otherwise",
-            metrics.peer_connected.clone(),
+            self.peer_connected.clone(),
         );
         registry.register(
             "vapi_requests",
             "Validator API requests, by endpoint and HTTP status",
-            metrics.vapi_requests_total.clone(),
+            self.vapi_requests_total.clone(),
         );
         registry.register_with_unit(
             "duty_broadcast_latency",
             "Time from a duty's trigger until its aggregated signature was broadcast, by duty type",
             Unit::Seconds,
-            metrics.duty_broadcast_latency.clone(),
+            self.duty_broadcast_latency.clone(),
         );
         registry.register(
             "app_ready",
             "1 when the node is ready (readyz returns 200), 0 otherwise",
-            metrics.app_ready.clone(),
+            self.app_ready.clone(),
         );
         registry.register(
             "app_monitoring_readyz",
             "Readiness state code as in Charon: 0 uninitialised, 1 ready, 2 beacon node down, \
              3 beacon node syncing, 4 insufficient peers, 5 vc not connected, \
              6 vc missing validators, 7 beacon node zero peers, 8 beacon node far behind",
-            metrics.app_readyz.clone(),
+            self.app_readyz.clone(),
         );
-        Self {
-            registry,
-            ..metrics
-        }
     }
 
     /// The registry, to register further metric families before the metrics are shared.
@@ -600,6 +602,18 @@ mod tests {
             line_value(&text, r#"mosaic_p2p_peer_connected{peer="peer \"a\""}"#),
             Some(0.0)
         );
+    }
+
+    #[test]
+    fn extra_families_registered_before_sharing_are_exposed_with_the_prefix() {
+        let mut metrics = Metrics::new();
+        let extra: Counter = Counter::default();
+        metrics
+            .registry_mut()
+            .register("qbft_messages", "QBFT messages", extra.clone());
+        extra.inc_by(3);
+        let text = metrics.encode().unwrap();
+        assert_eq!(line_value(&text, "mosaic_qbft_messages_total "), Some(3.0));
     }
 
     #[test]
