@@ -10,6 +10,7 @@
 
 pub mod aggsigdb;
 pub mod chain;
+pub mod consensus;
 pub mod duty;
 pub mod dutydb;
 pub mod keys;
