@@ -178,8 +178,7 @@ impl Consensus {
     }
 
     fn check(&self, duty: Duty, current_slot: Slot) -> Result<(), ConsensusError> {
-        if !UnsignedDataSet::<mosaic_types::consensus::Minimal>::is_consensus_duty(duty.duty_type)
-        {
+        if !UnsignedDataSet::<mosaic_types::consensus::Minimal>::is_consensus_duty(duty.duty_type) {
             return Err(ConsensusError::NotAConsensusDuty(duty));
         }
         let earliest = current_slot.saturating_sub(self.behind);
@@ -236,9 +235,7 @@ impl Consensus {
         let running = self.running(duty, now_nanos, &mut actions)?;
         match running.instance.propose(value) {
             Ok(outputs) => translate(duty, running, outputs, now_nanos, &mut actions),
-            Err(error) => {
-                return Err(ConsensusError::Engine(error.to_string()))
-            }
+            Err(error) => return Err(ConsensusError::Engine(error.to_string())),
         }
         Ok(actions)
     }
@@ -250,7 +247,8 @@ impl Consensus {
         current_slot: Slot,
         now_nanos: u64,
     ) -> Result<Vec<Action>, ConsensusError> {
-        let verified = decode_and_verify(&self.verifier, bytes).map_err(ConsensusError::Rejected)?;
+        let verified =
+            decode_and_verify(&self.verifier, bytes).map_err(ConsensusError::Rejected)?;
         let duty = verified.msg.duty;
         self.check(duty, current_slot)?;
         let mut actions = Vec::new();
@@ -285,7 +283,9 @@ fn translate(
 ) {
     for output in outputs {
         match output {
-            Output::Broadcast(envelope) => actions.push(Action::Broadcast(envelope.encode_to_vec())),
+            Output::Broadcast(envelope) => {
+                actions.push(Action::Broadcast(envelope.encode_to_vec()))
+            }
             Output::ArmTimer { round } => {
                 if !running.decided {
                     let deadline_nanos = running.timer.arm(round, now_nanos);

@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn selection_uses_the_first_eight_hash_bytes_little_endian() {
         let proof = [3u8; 96];
-        let expected = hash_prefix(&proof) % 4 == 0;
+        let expected = hash_prefix(&proof).is_multiple_of(4);
         assert_eq!(is_aggregator(64, 16, &proof), expected);
         // Find a proof that is and one that is not selected with modulo 4.
         let selected = (0u8..=255).find(|b| is_aggregator(64, 16, &[*b; 96]));
