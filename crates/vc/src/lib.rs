@@ -39,3 +39,21 @@ pub use config::{VcConfig, DEFAULT_GAS_LIMIT};
 pub use error::VcError;
 pub use guard::{GuardRefusal, NoGuard, SigningGuard};
 pub use stats::{DutyCounts, DutyKind, VcStats};
+
+use std::future::Future;
+use std::sync::Arc;
+
+use mosaic_types::consensus::Preset;
+
+/// Starts a [`ValidatorClient`] for `config` and runs it until `shutdown` completes
+/// (`ValidatorClient::new` then `ValidatorClient::run`).
+pub async fn run<P: Preset>(
+    config: VcConfig,
+    guard: Arc<dyn SigningGuard>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), VcError> {
+    ValidatorClient::<P>::new(config, guard)
+        .await?
+        .run(shutdown)
+        .await
+}

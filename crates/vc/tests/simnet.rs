@@ -221,10 +221,16 @@ fn assert_no_failures(stats: &VcStats) {
     }
 }
 
-async fn every_duty_at(fork: ForkName, last: u64, seed: u64) {
+async fn every_duty_at(
+    fork: ForkName,
+    last: u64,
+    seed: u64,
+    missing: &'static [&'static str],
+) -> Proxy {
     let keys = keys(seed);
     let net = Net::start(fork, &keys, 800, seed).await;
-    let vc = ValidatorClient::<Minimal>::new(config(net.url(), keys), Arc::new(NoGuard))
+    let proxy = Proxy::start(net.url(), None, missing).await;
+    let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
         .await
         .unwrap();
     let stats = run_until(&net, vc, last).await;
@@ -241,16 +247,37 @@ async fn every_duty_at(fork: ForkName, last: u64, seed: u64) {
         assert_eq!(counts.signed, counts.submitted, "{kind}:\n{stats}");
     }
     assert_eq!(stats.counts(DutyKind::Registration).signed, 0, "no builder");
+    assert!(stats.counts(DutyKind::Proposal).submitted > 0, "{stats}");
+    proxy
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_duty_succeeds_at_fulu() {
-    every_duty_at(ForkName::Fulu, 15, 7).await;
+    let proxy = every_duty_at(ForkName::Fulu, 15, 7, &[]).await;
+    assert!(proxy.saw("POST /eth/v2/beacon/pool/attestations"));
+    assert!(proxy.saw("POST /eth/v2/beacon/blocks"));
+    assert!(proxy.saw("POST /eth/v2/validator/aggregate_and_proofs"));
+    assert!(proxy.saw("POST /eth/v1/validator/beacon_committee_selections"));
+    assert!(proxy.saw("POST /eth/v1/validator/sync_committee_selections"));
+    assert!(proxy.saw("POST /eth/v1/validator/prepare_beacon_proposer"));
+    assert!(proxy.saw("POST /eth/v1/validator/beacon_committee_subscriptions"));
+    assert!(proxy.saw("POST /eth/v1/validator/sync_committee_subscriptions"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_duty_succeeds_at_capella() {
-    every_duty_at(ForkName::Capella, 11, 8).await;
+    // A node without block production v3 and publication v2: v2 and v1 are used instead.
+    let proxy = every_duty_at(
+        ForkName::Capella,
+        11,
+        8,
+        &["/eth/v3/validator/blocks", "/eth/v2/beacon/blocks"],
+    )
+    .await;
+    assert!(proxy.saw("POST /eth/v1/beacon/pool/attestations"));
+    assert!(proxy.saw("POST /eth/v1/validator/aggregate_and_proofs"));
+    assert!(proxy.saw_prefix("GET /eth/v2/validator/blocks/"));
+    assert!(proxy.saw("POST /eth/v1/beacon/blocks"));
 }
 
 /// Refuses every block, and attestations targeting epoch 1 or later.
@@ -341,7 +368,8 @@ async fn builder_mode_registers_validators_and_proposes_blinded_blocks() {
         net.expected(2, last).contains_key("proposal"),
         "the seed must give the client a proposal after the first registration"
     );
-    let mut config = config(net.url(), keys);
+    let proxy = Proxy::start(net.url(), None, &[]).await;
+    let mut config = config(proxy.url.clone(), keys);
     config.builder = true;
     config.gas_limit = 30_000_000;
     let vc = ValidatorClient::<Minimal>::new(config, Arc::new(NoGuard))
@@ -368,47 +396,103 @@ async fn builder_mode_registers_validators_and_proposes_blinded_blocks() {
         .map(|r| r["validator_index"].as_u64().unwrap())
         .collect();
     assert_eq!(registered, (0..EXPLICIT).collect());
+    assert!(proxy.saw_prefix("GET /eth/v3/validator/blocks/"));
+    assert!(
+        proxy.saw("POST /eth/v2/beacon/blinded_blocks"),
+        "the builder's bid wins: blinded blocks are published"
+    );
+    assert!(!proxy.saw("POST /eth/v2/beacon/blocks"));
 }
 
-/// A beacon API proxy that shows the client `shown` where the beacon node says `real` (as a
-/// distributed-validator node shows public key shares), in both directions.
-async fn rewriting_proxy(upstream: String, real: BlsPubkey, shown: BlsPubkey) -> String {
-    use axum::body::{to_bytes, Body};
-    use axum::extract::Request;
-    use axum::response::Response;
+/// A beacon API proxy in front of `upstream` that logs every request as `METHOD /path`,
+/// answers 404 for paths starting with one of `missing` (a node without those endpoints) and,
+/// with `rewrite = (real, shown)`, shows the client `shown` wherever the beacon node says
+/// `real` (as a distributed-validator node shows public key shares), in both directions.
+struct Proxy {
+    url: String,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+}
 
-    let real = real.to_hex();
-    let shown = shown.to_hex();
-    let http = reqwest::Client::new();
-    let app = axum::Router::new().fallback(move |request: Request| {
-        let (http, upstream, real, shown) =
-            (http.clone(), upstream.clone(), real.clone(), shown.clone());
-        async move {
-            let (parts, body) = request.into_parts();
-            let body = to_bytes(body, usize::MAX).await.unwrap();
-            let body = String::from_utf8_lossy(&body).replace(&shown, &real);
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let mut forward = http.request(parts.method, format!("{upstream}{path}"));
-            for (name, value) in &parts.headers {
-                if name != "host" && name != "content-length" {
-                    forward = forward.header(name, value);
+impl Proxy {
+    async fn start(
+        upstream: String,
+        rewrite: Option<(BlsPubkey, BlsPubkey)>,
+        missing: &'static [&'static str],
+    ) -> Self {
+        use axum::body::{to_bytes, Body};
+        use axum::extract::Request;
+        use axum::response::Response;
+
+        let (real, shown) = rewrite.map_or((String::new(), String::new()), |(real, shown)| {
+            (real.to_hex(), shown.to_hex())
+        });
+        let http = reqwest::Client::new();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let requests = Arc::clone(&log);
+        let app = axum::Router::new().fallback(move |request: Request| {
+            let (http, upstream, real, shown, requests) = (
+                http.clone(),
+                upstream.clone(),
+                real.clone(),
+                shown.clone(),
+                Arc::clone(&requests),
+            );
+            async move {
+                let (parts, body) = request.into_parts();
+                let path = parts.uri.path().to_owned();
+                requests
+                    .lock()
+                    .unwrap()
+                    .push(format!("{} {path}", parts.method));
+                if missing.iter().any(|prefix| path.starts_with(prefix)) {
+                    return Response::builder()
+                        .status(404)
+                        .body(Body::from(r#"{"code":404,"message":"not found"}"#))
+                        .unwrap();
                 }
-            }
-            let answer = forward.body(body).send().await.unwrap();
-            let mut response = Response::builder().status(answer.status().as_u16());
-            for (name, value) in answer.headers() {
-                if name != "content-length" {
-                    response = response.header(name, value);
+                let body = to_bytes(body, usize::MAX).await.unwrap();
+                let mut body = String::from_utf8_lossy(&body).into_owned();
+                if !real.is_empty() {
+                    body = body.replace(&shown, &real);
                 }
+                let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let mut forward = http.request(parts.method, format!("{upstream}{target}"));
+                for (name, value) in &parts.headers {
+                    if name != "host" && name != "content-length" {
+                        forward = forward.header(name, value);
+                    }
+                }
+                let answer = forward.body(body).send().await.unwrap();
+                let mut response = Response::builder().status(answer.status().as_u16());
+                for (name, value) in answer.headers() {
+                    if name != "content-length" {
+                        response = response.header(name, value);
+                    }
+                }
+                let mut text = answer.text().await.unwrap();
+                if !real.is_empty() {
+                    text = text.replace(&real, &shown);
+                }
+                response.body(Body::from(text)).unwrap()
             }
-            let text = answer.text().await.unwrap().replace(&real, &shown);
-            response.body(Body::from(text)).unwrap()
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, log }
+    }
+
+    fn saw(&self, request: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|r| r == request)
+    }
+
+    fn saw_prefix(&self, prefix: &str) -> bool {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with(prefix))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -422,8 +506,8 @@ async fn a_wrong_key_is_rejected_by_the_beacon_node_and_counted_as_failed() {
     let real = BlsPubkey(keys[0].public_key().to_bytes());
     let shown = BlsPubkey(wrong.public_key().to_bytes());
     keys[0] = wrong;
-    let url = rewriting_proxy(net.url(), real, shown).await;
-    let vc = ValidatorClient::<Minimal>::new(config(url, keys), Arc::new(NoGuard))
+    let proxy = Proxy::start(net.url(), Some((real, shown)), &[]).await;
+    let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
         .await
         .unwrap();
     let stats = run_until(&net, vc, last).await;
@@ -450,4 +534,38 @@ async fn a_wrong_key_is_rejected_by_the_beacon_node_and_counted_as_failed() {
     {
         assert!(stats.counts(DutyKind::SyncMessage).failed > 0, "{stats}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voluntary_exits_are_signed_with_the_capella_domain_and_checked() {
+    let seed = 13;
+    let keys = keys(seed);
+    let pubkeys: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
+    let net = Net::start(ForkName::Fulu, &keys, 800, seed).await;
+    let vc = ValidatorClient::<Minimal>::new(config(net.url(), keys), Arc::new(NoGuard))
+        .await
+        .unwrap();
+    let stranger = filler_secret_key(seed + 1000, 0).public_key();
+    assert!(matches!(
+        vc.exit(&stranger, 0).await,
+        Err(mosaic_vc::VcError::UnknownValidator { .. })
+    ));
+    // Epoch 1 has not started: the beacon node refuses (400), the client counts a failure.
+    let early = vc.exit(&pubkeys[3], 1).await.unwrap_err();
+    assert!(
+        matches!(&early, mosaic_vc::VcError::Beacon { source, .. } if source.status() == Some(400)),
+        "{early}"
+    );
+    // The current epoch is accepted (fulu: EIP-7044 capella domain).
+    vc.exit(&pubkeys[3], 0).await.unwrap();
+    let exit = vc.stats().counts(DutyKind::Exit);
+    assert_eq!((exit.signed, exit.submitted, exit.failed), (2, 1, 1));
+    let exits: Vec<u64> = net
+        .records(0, 100)
+        .await
+        .iter()
+        .filter(|r| r["kind"] == "exit")
+        .map(|r| r["validator_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(exits, vec![3]);
 }
