@@ -241,7 +241,7 @@ impl<P: Preset> Inner<P> {
                 warn!(%error, "cannot resolve validator indices");
             }
         }
-        self.ensure_duties(epoch).await;
+        self.ensure_duties(slot).await;
         if new_epoch {
             tasks.spawn(Arc::clone(&self).epoch_tasks(epoch));
         }
@@ -251,7 +251,10 @@ impl<P: Preset> Inner<P> {
             (
                 cache.proposers_at(epoch, slot),
                 cache.attesters_at(epoch, slot),
-                cache.sync_of(epoch),
+                // A sync committee message at `slot` is included in the block at `slot + 1`
+                // and verified against that block's sync committee: at the last slot of a
+                // period the next period's committee signs (`compute_subnets_for_sync_committee`).
+                cache.sync_of(self.chain.epoch_of(slot + 1)),
             )
         };
         // Slot 0 holds the genesis block: nobody proposes there.
@@ -310,21 +313,23 @@ impl<P: Preset> Inner<P> {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Fetches the duties of `epoch` now if they are not cached.
-    async fn ensure_duties(&self, epoch: Epoch) {
+    /// Fetches the duties `slot` needs now if they are not cached: attester and proposer
+    /// duties of its epoch, sync duties of the epoch of `slot + 1`.
+    async fn ensure_duties(&self, slot: Slot) {
+        let epoch = self.chain.epoch_of(slot);
+        let sync_epoch = self.chain.epoch_of(slot + 1);
         let (has_epoch, has_sync) = {
             let cache = self.cache();
-            (cache.has_epoch(epoch), cache.has_sync(epoch))
+            (cache.has_epoch(epoch), cache.has_sync(sync_epoch))
         };
         if !has_epoch {
-            let (attesters, proposers) = tokio::join!(
+            tokio::join!(
                 self.fetch_attesters(epoch),
                 self.fetch_proposers(epoch, true)
             );
-            let _ = (attesters, proposers);
         }
         if !has_sync {
-            self.fetch_sync(epoch).await;
+            self.fetch_sync(sync_epoch).await;
         }
         self.cache().prune_before(epoch.saturating_sub(1));
     }
@@ -471,5 +476,61 @@ impl<P: Preset> Inner<P> {
     /// Whether the DV selection endpoint may be tried; `false` after the node said it has none.
     pub(crate) fn selections_supported(flag: &AtomicBool) -> bool {
         flag.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mosaic_beacon::{endpoint, Error, IndexedFailure};
+
+    fn status(code: u16, failures: &[u64]) -> Error {
+        Error::Status {
+            endpoint: endpoint::POOL_ATTESTATIONS_V1,
+            node: "http://bn".into(),
+            status: code,
+            message: "rejected".into(),
+            failures: failures
+                .iter()
+                .map(|index| IndexedFailure {
+                    index: *index,
+                    message: "invalid signature".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn missing_endpoints_are_404_405_and_501_only() {
+        for code in [404, 405, 501] {
+            assert!(endpoint_missing(&status(code, &[])), "{code}");
+        }
+        for code in [400, 500, 503] {
+            assert!(!endpoint_missing(&status(code, &[])), "{code}");
+        }
+        let timeout = Error::Timeout {
+            endpoint: endpoint::POOL_ATTESTATIONS_V1,
+            node: "http://bn".into(),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        assert!(!endpoint_missing(&timeout));
+    }
+
+    #[test]
+    fn rejected_items_come_from_the_failures_list() {
+        assert_eq!(
+            rejected_items(&status(400, &[2, 0])),
+            Some(BTreeSet::from([0, 2]))
+        );
+        assert_eq!(
+            rejected_items(&status(400, &[])),
+            None,
+            "no list: all failed"
+        );
+        let all = Error::AllNodesFailed {
+            endpoint: endpoint::POOL_ATTESTATIONS_V1,
+            errors: vec![status(503, &[]), status(400, &[1])],
+        };
+        assert_eq!(rejected_items(&all), Some(BTreeSet::from([1])));
     }
 }
