@@ -2,6 +2,7 @@
 //! aggregates at two thirds), with subnet subscriptions.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use mosaic_beacon::{AttesterDuty, BeaconCommitteeSelection, BeaconCommitteeSubscription};
 use mosaic_types::consensus::electra::{self, SingleAttestation};
@@ -9,7 +10,7 @@ use mosaic_types::consensus::phase0::{self, AttestationData};
 use mosaic_types::consensus::signing::selection_proof_signing_root;
 use mosaic_types::consensus::versioned::{Attestation, SignedAggregateAndProof};
 use mosaic_types::consensus::{Preset, SignedObject, SignedRoot};
-use mosaic_types::{BlsSignature, ForkName, Root, Slot};
+use mosaic_types::{BlsPubkey, BlsSignature, ForkName, Root, Slot};
 use ssz_types::BitList;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -102,7 +103,7 @@ impl<P: Preset> Inner<P> {
 
     /// Attests for `duties` of `slot` at a third of the slot.
     pub(crate) async fn attest(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: Vec<AttesterDuty>,
         data_tx: watch::Sender<SlotData>,
@@ -112,9 +113,9 @@ impl<P: Preset> Inner<P> {
         let committees: BTreeSet<u64> = duties.iter().map(|d| d.committee_index).collect();
         let data = self.attestation_data_for(slot, &committees).await;
         data_tx.send_replace(Some(data.clone()));
-        let mut singles = Vec::new();
-        let mut attestations = Vec::new();
         let (mut failed, mut refused) = (0u64, 0u64);
+        // Checks and the guard first; then every approved attestation is signed in one batch.
+        let mut approved = Vec::with_capacity(duties.len());
         for duty in &duties {
             let Some(data) = data.get(&duty.committee_index) else {
                 failed += 1;
@@ -133,6 +134,23 @@ impl<P: Preset> Inner<P> {
                 failed += 1;
                 continue;
             }
+            let bits = if fork >= ForkName::Electra {
+                None
+            } else {
+                match single_bit::<P>(duty) {
+                    Some(bits) => Some(bits),
+                    None => {
+                        warn!(
+                            slot,
+                            committee_length = duty.committee_length,
+                            position = duty.validator_committee_index,
+                            "attester duty with an impossible committee position"
+                        );
+                        failed += 1;
+                        continue;
+                    }
+                }
+            };
             let domain = self
                 .chain
                 .domain(SignedObject::Attestation, data.target.epoch);
@@ -147,32 +165,32 @@ impl<P: Preset> Inner<P> {
                 refused += 1;
                 continue;
             }
-            let signature = key.sign(signing_root);
-            if fork >= ForkName::Electra {
-                singles.push(SingleAttestation {
+            approved.push((*duty, *data, bits, key.pubkey, signing_root));
+        }
+        let requests = approved
+            .iter()
+            .map(|(_, _, _, pubkey, root)| (*pubkey, *root))
+            .collect();
+        let signatures = self.sign_all(requests).await;
+        let mut singles = Vec::new();
+        let mut attestations = Vec::new();
+        for ((duty, data, bits, _, _), signature) in approved.into_iter().zip(signatures) {
+            let Some(signature) = signature else {
+                failed += 1;
+                continue;
+            };
+            match bits {
+                None => singles.push(SingleAttestation {
                     committee_index: duty.committee_index,
                     attester_index: duty.validator_index,
-                    data: *data,
+                    data,
                     signature,
-                });
-            } else {
-                match single_bit::<P>(duty) {
-                    Some(aggregation_bits) => attestations.push(phase0::Attestation {
-                        aggregation_bits,
-                        data: *data,
-                        signature,
-                    }),
-                    None => {
-                        warn!(
-                            slot,
-                            committee_length = duty.committee_length,
-                            position = duty.validator_committee_index,
-                            "attester duty with an impossible committee position"
-                        );
-                        failed += 1;
-                        continue;
-                    }
-                }
+                }),
+                Some(aggregation_bits) => attestations.push(phase0::Attestation {
+                    aggregation_bits,
+                    data,
+                    signature,
+                }),
             }
         }
         let kind = DutyKind::Attestation;
@@ -198,7 +216,7 @@ impl<P: Preset> Inner<P> {
     /// Selection proofs for `duties` at `slot`, aggregated by a distributed-validator node if
     /// it serves `beacon_committee_selections`, else this client's own.
     async fn beacon_selection_proofs(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: &[AttesterDuty],
     ) -> HashMap<u64, BlsSignature> {
@@ -206,14 +224,24 @@ impl<P: Preset> Inner<P> {
             .chain
             .domain(SignedObject::SelectionProof, self.chain.epoch_of(slot));
         let root = selection_proof_signing_root(slot, domain);
-        let own: Vec<BeaconCommitteeSelection> = duties
+        let ours: Vec<(u64, BlsPubkey)> = duties
             .iter()
             .filter_map(|duty| {
                 let key = self.validators.by_index(duty.validator_index)?;
+                Some((duty.validator_index, key.pubkey))
+            })
+            .collect();
+        let proofs = self
+            .sign_all(ours.iter().map(|(_, pubkey)| (*pubkey, root)).collect())
+            .await;
+        let own: Vec<BeaconCommitteeSelection> = ours
+            .iter()
+            .zip(proofs)
+            .filter_map(|((validator_index, _), proof)| {
                 Some(BeaconCommitteeSelection {
-                    validator_index: duty.validator_index,
+                    validator_index: *validator_index,
                     slot,
-                    selection_proof: key.sign(root),
+                    selection_proof: proof?,
                 })
             })
             .collect();
@@ -246,7 +274,7 @@ impl<P: Preset> Inner<P> {
     /// Aggregation for `duties` of `slot`: selection at the slot's start (with subnet
     /// subscriptions), aggregates at two thirds.
     pub(crate) async fn aggregate(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: Vec<AttesterDuty>,
         data_rx: watch::Receiver<SlotData>,
@@ -299,22 +327,40 @@ impl<P: Preset> Inner<P> {
         }))
         .await;
         let kind = DutyKind::Aggregation;
+        let mut unsigned = Vec::with_capacity(built.len());
+        for item in built {
+            let Some(aggregate) = item else {
+                self.stats.add_failed(kind, 1);
+                continue;
+            };
+            let (aggregator, root) = match &aggregate {
+                Aggregate::Phase0(m) => (m.aggregator_index, m.signing_root(domain)),
+                Aggregate::Electra(m) => (m.aggregator_index, m.signing_root(domain)),
+            };
+            if let Some(key) = self.validators.by_index(aggregator) {
+                unsigned.push((aggregate, key.pubkey, root));
+            }
+        }
+        let signatures = self
+            .sign_all(
+                unsigned
+                    .iter()
+                    .map(|(_, pubkey, root)| (*pubkey, *root))
+                    .collect(),
+            )
+            .await;
         let mut phase0s = Vec::new();
         let mut electras = Vec::new();
-        for item in built {
-            match item {
-                Some(Aggregate::Phase0(message)) => {
-                    let Some(key) = self.validators.by_index(message.aggregator_index) else {
-                        continue;
-                    };
-                    let signature = key.sign(message.signing_root(domain));
+        for ((aggregate, _, _), signature) in unsigned.into_iter().zip(signatures) {
+            let Some(signature) = signature else {
+                self.stats.add_failed(kind, 1);
+                continue;
+            };
+            match aggregate {
+                Aggregate::Phase0(message) => {
                     phase0s.push(phase0::SignedAggregateAndProof { message, signature });
                 }
-                Some(Aggregate::Electra(message)) => {
-                    let Some(key) = self.validators.by_index(message.aggregator_index) else {
-                        continue;
-                    };
-                    let signature = key.sign(message.signing_root(domain));
+                Aggregate::Electra(message) => {
                     let signed = electra::SignedAggregateAndProof { message, signature };
                     electras.push(if fork == ForkName::Electra {
                         SignedAggregateAndProof::Electra(signed)
@@ -322,7 +368,6 @@ impl<P: Preset> Inner<P> {
                         SignedAggregateAndProof::Fulu(signed)
                     });
                 }
-                None => self.stats.add_failed(kind, 1),
             }
         }
         let batch = if fork >= ForkName::Electra {
@@ -419,32 +464,46 @@ impl<P: Preset> Inner<P> {
     /// Subscribes to the subnets of newly learnt duties ahead of their slots. Whether a
     /// validator aggregates is known ahead only when the node does not aggregate selection
     /// proofs (a distributed validator learns it at the slot, and subscribes again then).
-    pub(crate) async fn subscribe_ahead(&self, duties: &[AttesterDuty]) {
+    pub(crate) async fn subscribe_ahead(self: &Arc<Self>, duties: &[AttesterDuty]) {
         let now = self.chain.current_slot().unwrap_or(0);
-        let own_proofs = !Self::selections_supported(&self.beacon_selections);
-        let subscriptions: Vec<BeaconCommitteeSubscription> = duties
+        let upcoming: Vec<&AttesterDuty> = duties.iter().filter(|d| d.slot > now).collect();
+        let selected: Vec<bool> = if Self::selections_supported(&self.beacon_selections) {
+            vec![false; upcoming.len()]
+        } else {
+            let requests = upcoming
+                .iter()
+                .filter_map(|duty| {
+                    let key = self.validators.by_index(duty.validator_index)?;
+                    let domain = self
+                        .chain
+                        .domain(SignedObject::SelectionProof, self.chain.epoch_of(duty.slot));
+                    Some((key.pubkey, selection_proof_signing_root(duty.slot, domain)))
+                })
+                .collect::<Vec<_>>();
+            if requests.len() != upcoming.len() {
+                vec![false; upcoming.len()]
+            } else {
+                self.sign_all(requests)
+                    .await
+                    .into_iter()
+                    .zip(&upcoming)
+                    .map(|(proof, duty)| {
+                        proof.is_some_and(|p| {
+                            is_aggregator(&self.chain, duty.committee_length, &p.0)
+                        })
+                    })
+                    .collect()
+            }
+        };
+        let subscriptions: Vec<BeaconCommitteeSubscription> = upcoming
             .iter()
-            .filter(|d| d.slot > now)
-            .map(|duty| {
-                let is_aggregator = own_proofs
-                    && self
-                        .validators
-                        .by_index(duty.validator_index)
-                        .is_some_and(|key| {
-                            let domain = self.chain.domain(
-                                SignedObject::SelectionProof,
-                                self.chain.epoch_of(duty.slot),
-                            );
-                            let proof = key.sign(selection_proof_signing_root(duty.slot, domain));
-                            is_aggregator(&self.chain, duty.committee_length, &proof.0)
-                        });
-                BeaconCommitteeSubscription {
-                    validator_index: duty.validator_index,
-                    committee_index: duty.committee_index,
-                    committees_at_slot: duty.committees_at_slot,
-                    slot: duty.slot,
-                    is_aggregator,
-                }
+            .zip(selected)
+            .map(|(duty, is_aggregator)| BeaconCommitteeSubscription {
+                validator_index: duty.validator_index,
+                committee_index: duty.committee_index,
+                committees_at_slot: duty.committees_at_slot,
+                slot: duty.slot,
+                is_aggregator,
             })
             .collect();
         if subscriptions.is_empty() {

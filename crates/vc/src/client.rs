@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use mosaic_beacon::{BeaconClient, StateId, ValidatorId};
 use mosaic_crypto::bls::PublicKey;
 use mosaic_types::consensus::Preset;
-use mosaic_types::{BlsPubkey, Epoch, ExecutionAddress, Root, Slot};
+use mosaic_types::{BlsPubkey, BlsSignature, Epoch, ExecutionAddress, Root, Slot};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
@@ -152,6 +152,9 @@ impl<P: Preset> ValidatorClient<P> {
     }
 }
 
+/// Signature batches up to this size are made on the async thread itself.
+const INLINE_SIGNATURES: usize = 4;
+
 /// Whether a beacon node error means the endpoint does not exist there (so an older or
 /// alternative endpoint should be tried).
 pub(crate) fn endpoint_missing(error: &mosaic_beacon::Error) -> bool {
@@ -176,6 +179,36 @@ impl<P: Preset> Inner<P> {
         self.duties
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Signs each `(validator, signing root)`; `None` for a key this client does not hold.
+    /// Batches beyond a few signatures are signed on the blocking pool so that BLS work never
+    /// stalls the async runtime (the client may share it with a whole node).
+    pub(crate) async fn sign_all(
+        self: &Arc<Self>,
+        requests: Vec<(BlsPubkey, Root)>,
+    ) -> Vec<Option<BlsSignature>> {
+        let sign = |inner: &Self, requests: &[(BlsPubkey, Root)]| -> Vec<Option<BlsSignature>> {
+            requests
+                .iter()
+                .map(|(pubkey, root)| {
+                    let (key, _) = inner.validators.by_pubkey(pubkey)?;
+                    Some(key.sign(*root))
+                })
+                .collect()
+        };
+        if requests.len() <= INLINE_SIGNATURES {
+            return sign(self, &requests);
+        }
+        let count = requests.len();
+        let this = Arc::clone(self);
+        match tokio::task::spawn_blocking(move || sign(&this, &requests)).await {
+            Ok(signatures) => signatures,
+            Err(error) => {
+                warn!(%error, count, "signing task failed");
+                vec![None; count]
+            }
+        }
     }
 
     /// Counts the outcome of submitting `count` items of `kind` in one request.
@@ -315,7 +348,7 @@ impl<P: Preset> Inner<P> {
 
     /// Fetches the duties `slot` needs now if they are not cached: attester and proposer
     /// duties of its epoch, sync duties of the epoch of `slot + 1`.
-    async fn ensure_duties(&self, slot: Slot) {
+    async fn ensure_duties(self: &Arc<Self>, slot: Slot) {
         let epoch = self.chain.epoch_of(slot);
         let sync_epoch = self.chain.epoch_of(slot + 1);
         let (has_epoch, has_sync) = {
@@ -337,7 +370,7 @@ impl<P: Preset> Inner<P> {
     /// Re-fetches duties in the background of a slot: attester duties of this and the next
     /// epoch and proposer duties of this epoch (replaced when their dependent root changed),
     /// proposer duties of the next epoch in the last slot, and sync duties of the next epoch.
-    async fn refresh_duties(&self, slot: Slot) {
+    async fn refresh_duties(self: &Arc<Self>, slot: Slot) {
         let epoch = self.chain.epoch_of(slot);
         let last_slot = slot + 1 == self.chain.first_slot(epoch + 1);
         let next_sync_missing = !self.cache().has_sync(epoch + 1);
@@ -358,7 +391,7 @@ impl<P: Preset> Inner<P> {
         );
     }
 
-    async fn fetch_attesters(&self, epoch: Epoch) {
+    async fn fetch_attesters(self: &Arc<Self>, epoch: Epoch) {
         let indices = self.validators.indices();
         if indices.is_empty() {
             return;

@@ -56,38 +56,53 @@ impl<P: Preset> Inner<P> {
     }
 
     /// Signs the builder registrations once and sends them every epoch.
-    async fn register(&self, epoch: Epoch) {
+    async fn register(self: &Arc<Self>, epoch: Epoch) {
         if !self.builder {
             return;
         }
         let kind = DutyKind::Registration;
-        let registrations = {
-            let mut cached = self
+        let cached = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let registrations = if cached.is_empty() {
+            let timestamp = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let domain = self.chain.domain(SignedObject::BuilderRegistration, epoch);
+            let messages: Vec<ValidatorRegistrationV1> = self
+                .validators
+                .pubkeys()
+                .map(|pubkey| ValidatorRegistrationV1 {
+                    fee_recipient: self.fee_recipient,
+                    gas_limit: self.gas_limit,
+                    timestamp,
+                    pubkey,
+                })
+                .collect();
+            let requests = messages
+                .iter()
+                .map(|m| (m.pubkey, SignedRoot::signing_root(m, domain)))
+                .collect();
+            let signed: Vec<SignedValidatorRegistrationV1> = messages
+                .into_iter()
+                .zip(self.sign_all(requests).await)
+                .filter_map(|(message, signature)| {
+                    Some(SignedValidatorRegistrationV1 {
+                        message,
+                        signature: signature?,
+                    })
+                })
+                .collect();
+            self.stats.add_signed(kind, signed.len() as u64);
+            *self
                 .registrations
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if cached.is_empty() {
-                let timestamp = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_secs());
-                let domain = self.chain.domain(SignedObject::BuilderRegistration, epoch);
-                let pubkeys: Vec<BlsPubkey> = self.validators.pubkeys().collect();
-                for pubkey in pubkeys {
-                    let Some((key, _)) = self.validators.by_pubkey(&pubkey) else {
-                        continue;
-                    };
-                    let message = ValidatorRegistrationV1 {
-                        fee_recipient: self.fee_recipient,
-                        gas_limit: self.gas_limit,
-                        timestamp,
-                        pubkey,
-                    };
-                    let signature = key.sign(SignedRoot::signing_root(&message, domain));
-                    cached.push(SignedValidatorRegistrationV1 { message, signature });
-                }
-                self.stats.add_signed(kind, cached.len() as u64);
-            }
-            cached.clone()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = signed.clone();
+            signed
+        } else {
+            cached
         };
         let result = self.beacon.register_validators(&registrations).await;
         self.record_submission(

@@ -2,6 +2,7 @@
 //! start, contributions at two thirds).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use mosaic_beacon::{BlockId, SyncCommitteeSelection, SyncDuty};
 use mosaic_types::consensus::altair::{
@@ -10,7 +11,7 @@ use mosaic_types::consensus::altair::{
 };
 use mosaic_types::consensus::signing::sync_committee_message_signing_root;
 use mosaic_types::consensus::{Preset, SignedObject, SignedRoot};
-use mosaic_types::{BlsSignature, Root, Slot};
+use mosaic_types::{BlsPubkey, BlsSignature, Root, Slot};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -33,7 +34,7 @@ impl<P: Preset> Inner<P> {
 
     /// Signs and submits the sync committee messages of `duties` at a third of `slot`.
     pub(crate) async fn sync_messages(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: Vec<SyncDuty>,
         root_tx: watch::Sender<Option<Root>>,
@@ -50,15 +51,29 @@ impl<P: Preset> Inner<P> {
             self.chain.epoch_of(slot),
         );
         let signing_root = sync_committee_message_signing_root(root, domain);
-        let messages: Vec<SyncCommitteeMessage> = duties
+        let ours: Vec<(u64, BlsPubkey)> = duties
             .iter()
             .filter_map(|duty| {
                 let key = self.validators.by_index(duty.validator_index)?;
+                Some((duty.validator_index, key.pubkey))
+            })
+            .collect();
+        let signatures = self
+            .sign_all(
+                ours.iter()
+                    .map(|(_, pubkey)| (*pubkey, signing_root))
+                    .collect(),
+            )
+            .await;
+        let messages: Vec<SyncCommitteeMessage> = ours
+            .iter()
+            .zip(signatures)
+            .filter_map(|((validator_index, _), signature)| {
                 Some(SyncCommitteeMessage {
                     slot,
                     beacon_block_root: root,
-                    validator_index: duty.validator_index,
-                    signature: key.sign(signing_root),
+                    validator_index: *validator_index,
+                    signature: signature?,
                 })
             })
             .collect();
@@ -73,7 +88,7 @@ impl<P: Preset> Inner<P> {
     /// Selection proofs per (validator, subcommittee), aggregated by a distributed-validator
     /// node if it serves `sync_committee_selections`, else this client's own.
     async fn sync_selection_proofs(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: &[SyncDuty],
     ) -> HashMap<(u64, u64), BlsSignature> {
@@ -81,7 +96,7 @@ impl<P: Preset> Inner<P> {
             .chain
             .domain(SignedObject::SyncSelectionProof, self.chain.epoch_of(slot));
         let size = self.chain.sync_subcommittee_size();
-        let mut own = Vec::new();
+        let mut wanted = Vec::new();
         for duty in duties {
             let Some(key) = self.validators.by_index(duty.validator_index) else {
                 continue;
@@ -96,14 +111,34 @@ impl<P: Preset> Inner<P> {
                     slot,
                     subcommittee_index,
                 };
-                own.push(SyncCommitteeSelection {
-                    validator_index: duty.validator_index,
-                    slot,
+                wanted.push((
+                    duty.validator_index,
                     subcommittee_index,
-                    selection_proof: key.sign(data.signing_root(domain)),
-                });
+                    key.pubkey,
+                    data.signing_root(domain),
+                ));
             }
         }
+        let proofs = self
+            .sign_all(
+                wanted
+                    .iter()
+                    .map(|(_, _, pubkey, root)| (*pubkey, *root))
+                    .collect(),
+            )
+            .await;
+        let own: Vec<SyncCommitteeSelection> = wanted
+            .iter()
+            .zip(proofs)
+            .filter_map(|((validator_index, subcommittee_index, _, _), proof)| {
+                Some(SyncCommitteeSelection {
+                    validator_index: *validator_index,
+                    slot,
+                    subcommittee_index: *subcommittee_index,
+                    selection_proof: proof?,
+                })
+            })
+            .collect();
         let own_proofs = own
             .iter()
             .map(|s| ((s.validator_index, s.subcommittee_index), s.selection_proof))
@@ -132,7 +167,7 @@ impl<P: Preset> Inner<P> {
 
     /// Sync committee contributions of `duties` at `slot`.
     pub(crate) async fn sync_contributions(
-        &self,
+        self: &Arc<Self>,
         slot: Slot,
         duties: Vec<SyncDuty>,
         root_rx: watch::Receiver<Option<Root>>,
@@ -172,7 +207,7 @@ impl<P: Preset> Inner<P> {
                     .await;
                 (*validator, *subcommittee, *proof, contribution)
             });
-        let mut signed = Vec::new();
+        let mut unsigned = Vec::new();
         for (validator, subcommittee, selection_proof, contribution) in
             futures_util::future::join_all(fetches).await
         {
@@ -192,9 +227,27 @@ impl<P: Preset> Inner<P> {
                 contribution,
                 selection_proof,
             };
-            let signature = key.sign(message.signing_root(domain));
-            signed.push(SignedContributionAndProof { message, signature });
+            let root = message.signing_root(domain);
+            unsigned.push((message, key.pubkey, root));
         }
+        let signatures = self
+            .sign_all(
+                unsigned
+                    .iter()
+                    .map(|(_, pubkey, root)| (*pubkey, *root))
+                    .collect(),
+            )
+            .await;
+        let signed: Vec<SignedContributionAndProof<P>> = unsigned
+            .into_iter()
+            .zip(signatures)
+            .filter_map(|((message, _, _), signature)| {
+                Some(SignedContributionAndProof {
+                    message,
+                    signature: signature?,
+                })
+            })
+            .collect();
         if signed.is_empty() {
             return;
         }
