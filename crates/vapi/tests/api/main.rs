@@ -5,5 +5,9 @@
 
 mod attestations;
 mod harness;
+mod proposals;
 mod proxy;
 mod rewrite;
+mod selections;
+mod submissions;
+mod sync;
