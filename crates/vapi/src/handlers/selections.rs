@@ -36,8 +36,8 @@ async fn exchange<P: Preset, B: Backend<P>>(
     }
     state.wait(state.backend.submit_partials(submitted)).await?;
     let combined = state
-        .wait(try_join_all(expected.iter().map(|(duty, dv, _, _)| {
-            state.backend.await_aggregate(*duty, *dv)
+        .wait(try_join_all(expected.iter().map(|(duty, dv, root, _)| {
+            state.backend.await_aggregate(*duty, *dv, Some(*root))
         })))
         .await?;
     for ((_, dv, message_root, what), combined) in expected.iter().zip(&combined) {
