@@ -19,7 +19,7 @@ use tree_hash::TreeHash;
 use crate::chain::sleep_until_ms;
 use crate::client::{endpoint_missing, Inner};
 use crate::selection::is_aggregator;
-use crate::stats::DutyKind;
+use crate::stats::Tally;
 
 /// Attestation data of one slot by committee index, shared from the attester task with the
 /// aggregation task.
@@ -107,6 +107,7 @@ impl<P: Preset> Inner<P> {
         slot: Slot,
         duties: Vec<AttesterDuty>,
         data_tx: watch::Sender<SlotData>,
+        tally: &Tally,
     ) {
         sleep_until_ms(self.chain.slot_third_ms(slot, 1)).await;
         let fork = self.chain.fork_at_slot(slot);
@@ -193,14 +194,13 @@ impl<P: Preset> Inner<P> {
                 }),
             }
         }
-        let kind = DutyKind::Attestation;
         let signed = (singles.len() + attestations.len()) as u64;
-        self.stats.add_signed(kind, signed);
-        self.stats.add_failed(kind, failed);
-        self.stats.add_refused(kind, refused);
+        tally.signed(signed);
+        tally.failed(failed);
+        tally.refused(refused);
         if !singles.is_empty() {
             let result = self.beacon.submit_single_attestations(fork, &singles).await;
-            self.record_submission(kind, slot, singles.len(), result);
+            self.record_submission(tally, slot, singles.len(), result);
         }
         if !attestations.is_empty() {
             let result = match self.beacon.submit_attestations_v1(&attestations).await {
@@ -209,7 +209,7 @@ impl<P: Preset> Inner<P> {
                 }
                 other => other,
             };
-            self.record_submission(kind, slot, attestations.len(), result);
+            self.record_submission(tally, slot, attestations.len(), result);
         }
     }
 
@@ -278,6 +278,7 @@ impl<P: Preset> Inner<P> {
         slot: Slot,
         duties: Vec<AttesterDuty>,
         data_rx: watch::Receiver<SlotData>,
+        tally: &Tally,
     ) {
         let proofs = self.beacon_selection_proofs(slot, &duties).await;
         let mut aggregators = Vec::new();
@@ -304,6 +305,7 @@ impl<P: Preset> Inner<P> {
         {
             warn!(slot, %error, "beacon committee subscription failed");
         }
+        tally.expect(aggregators.len() as u64);
         if aggregators.is_empty() {
             return;
         }
@@ -326,11 +328,10 @@ impl<P: Preset> Inner<P> {
             self.build_aggregate(slot, fork, *duty, *proof, data.get(&duty.committee_index))
         }))
         .await;
-        let kind = DutyKind::Aggregation;
         let mut unsigned = Vec::with_capacity(built.len());
         for item in built {
             let Some(aggregate) = item else {
-                self.stats.add_failed(kind, 1);
+                tally.failed(1);
                 continue;
             };
             let (aggregator, root) = match &aggregate {
@@ -353,7 +354,7 @@ impl<P: Preset> Inner<P> {
         let mut electras = Vec::new();
         for ((aggregate, _, _), signature) in unsigned.into_iter().zip(signatures) {
             let Some(signature) = signature else {
-                self.stats.add_failed(kind, 1);
+                tally.failed(1);
                 continue;
             };
             match aggregate {
@@ -377,12 +378,12 @@ impl<P: Preset> Inner<P> {
         };
         match batch {
             Aggregates::Electra(list) if !list.is_empty() => {
-                self.stats.add_signed(kind, list.len() as u64);
+                tally.signed(list.len() as u64);
                 let result = self.beacon.submit_aggregate_and_proofs(&list).await;
-                self.record_submission(kind, slot, list.len(), result);
+                self.record_submission(tally, slot, list.len(), result);
             }
             Aggregates::Phase0(list) if !list.is_empty() => {
-                self.stats.add_signed(kind, list.len() as u64);
+                tally.signed(list.len() as u64);
                 let result = match self.beacon.submit_aggregate_and_proofs_v1(&list).await {
                     Err(error) if endpoint_missing(&error) => {
                         let versioned: Vec<_> = list
@@ -394,7 +395,7 @@ impl<P: Preset> Inner<P> {
                     }
                     other => other,
                 };
-                self.record_submission(kind, slot, list.len(), result);
+                self.record_submission(tally, slot, list.len(), result);
             }
             _ => {}
         }

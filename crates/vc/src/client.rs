@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 use crate::chain::{instant_at_ms, sleep_until_ms, ChainSpec};
 use crate::duties::{DutyCache, RootedDuties, Update};
 use crate::keys::Validators;
-use crate::stats::{DutyKind, VcStats};
+use crate::stats::{DutyKind, Tally, VcStats};
 use crate::{SigningGuard, VcConfig, VcError};
 
 /// A Beacon-API validator client for a set of keys, generic over the consensus [`Preset`].
@@ -211,25 +211,26 @@ impl<P: Preset> Inner<P> {
         }
     }
 
-    /// Counts the outcome of submitting `count` items of `kind` in one request.
+    /// Counts the outcome of submitting `count` items of `tally`'s kind in one request.
     pub(crate) fn record_submission(
         &self,
-        kind: DutyKind,
+        tally: &Tally,
         slot: Slot,
         count: usize,
         result: Result<(), mosaic_beacon::Error>,
     ) {
+        let kind = tally.kind();
         let count = count as u64;
         match result {
             Ok(()) => {
-                self.stats.add_submitted(kind, count);
+                tally.submitted(count);
                 debug!(%kind, slot, count, "submitted");
             }
             Err(error) => {
                 let failed = rejected_items(&error)
                     .map_or(count, |rejected| rejected.range(..count).count() as u64);
-                self.stats.add_failed(kind, failed);
-                self.stats.add_submitted(kind, count - failed);
+                tally.failed(failed);
+                tally.submitted(count - failed);
                 warn!(%kind, slot, failed, count, %error, "submission rejected");
             }
         }
@@ -294,11 +295,9 @@ impl<P: Preset> Inner<P> {
         for duty in proposers.into_iter().filter(|_| slot > 0) {
             let this = Arc::clone(&self);
             tasks.spawn(async move {
-                let work = this.propose(slot, duty);
-                if tokio::time::timeout_at(slot_end, work).await.is_err() {
-                    this.stats.add_failed(DutyKind::Proposal, 1);
-                    warn!(slot, "proposal missed its deadline");
-                }
+                let tally = Tally::new(&this.stats, DutyKind::Proposal, 1);
+                this.with_deadline(slot, slot_end, &tally, this.propose(slot, duty, &tally))
+                    .await;
             });
         }
         if !attesters.is_empty() {
@@ -306,19 +305,15 @@ impl<P: Preset> Inner<P> {
             let this = Arc::clone(&self);
             let duties = attesters.clone();
             tasks.spawn(async move {
-                let count = duties.len() as u64;
-                let work = this.attest(slot, duties, data_tx);
-                if tokio::time::timeout_at(slot_end, work).await.is_err() {
-                    this.stats.add_failed(DutyKind::Attestation, count);
-                    warn!(slot, "attestations missed their deadline");
-                }
+                let tally = Tally::new(&this.stats, DutyKind::Attestation, duties.len() as u64);
+                let work = this.attest(slot, duties, data_tx, &tally);
+                this.with_deadline(slot, slot_end, &tally, work).await;
             });
             let this = Arc::clone(&self);
             tasks.spawn(async move {
-                let work = this.aggregate(slot, attesters, data_rx);
-                if let Err(_elapsed) = tokio::time::timeout_at(slot_end, work).await {
-                    warn!(slot, "aggregation missed its deadline");
-                }
+                let tally = Tally::new(&this.stats, DutyKind::Aggregation, 0);
+                let work = this.aggregate(slot, attesters, data_rx, &tally);
+                this.with_deadline(slot, slot_end, &tally, work).await;
             });
         }
         if !sync.is_empty() && self.chain.fork_at_slot(slot) >= mosaic_types::ForkName::Altair {
@@ -326,24 +321,34 @@ impl<P: Preset> Inner<P> {
             let this = Arc::clone(&self);
             let duties = sync.clone();
             tasks.spawn(async move {
-                let count = duties.len() as u64;
-                let work = this.sync_messages(slot, duties, root_tx);
-                if tokio::time::timeout_at(slot_end, work).await.is_err() {
-                    this.stats.add_failed(DutyKind::SyncMessage, count);
-                    warn!(slot, "sync committee messages missed their deadline");
-                }
+                let tally = Tally::new(&this.stats, DutyKind::SyncMessage, duties.len() as u64);
+                let work = this.sync_messages(slot, duties, root_tx, &tally);
+                this.with_deadline(slot, slot_end, &tally, work).await;
             });
             let this = Arc::clone(&self);
             tasks.spawn(async move {
-                let work = this.sync_contributions(slot, sync, root_rx);
-                if let Err(_elapsed) = tokio::time::timeout_at(slot_end, work).await {
-                    warn!(slot, "sync contributions missed their deadline");
-                }
+                let tally = Tally::new(&this.stats, DutyKind::SyncContribution, 0);
+                let work = this.sync_contributions(slot, sync, root_rx, &tally);
+                this.with_deadline(slot, slot_end, &tally, work).await;
             });
         }
         let this = Arc::clone(&self);
         tasks.spawn(async move { this.refresh_duties(slot).await });
         while tasks.join_next().await.is_some() {}
+    }
+
+    /// Runs a duty task until `deadline`; what is still open then counts as failed.
+    async fn with_deadline(
+        &self,
+        slot: Slot,
+        deadline: tokio::time::Instant,
+        tally: &Tally,
+        work: impl Future<Output = ()>,
+    ) {
+        if tokio::time::timeout_at(deadline, work).await.is_err() {
+            let open = tally.expire();
+            warn!(kind = %tally.kind(), slot, open, "duty missed its deadline");
+        }
     }
 
     /// Fetches the duties `slot` needs now if they are not cached: attester and proposer

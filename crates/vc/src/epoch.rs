@@ -12,7 +12,7 @@ use mosaic_types::{BlsPubkey, Epoch, SignedValidatorRegistrationV1, ValidatorReg
 use tracing::{info, warn};
 
 use crate::client::Inner;
-use crate::stats::DutyKind;
+use crate::stats::{DutyKind, Tally};
 use crate::VcError;
 
 impl<P: Preset> Inner<P> {
@@ -60,7 +60,7 @@ impl<P: Preset> Inner<P> {
         if !self.builder {
             return;
         }
-        let kind = DutyKind::Registration;
+        let tally = Tally::new(&self.stats, DutyKind::Registration, 0);
         let cached = self
             .registrations
             .lock()
@@ -95,7 +95,7 @@ impl<P: Preset> Inner<P> {
                     })
                 })
                 .collect();
-            self.stats.add_signed(kind, signed.len() as u64);
+            tally.signed(signed.len() as u64);
             *self
                 .registrations
                 .lock()
@@ -105,8 +105,9 @@ impl<P: Preset> Inner<P> {
             cached
         };
         let result = self.beacon.register_validators(&registrations).await;
+        tally.expect(registrations.len() as u64);
         self.record_submission(
-            kind,
+            &tally,
             self.chain.first_slot(epoch),
             registrations.len(),
             result,

@@ -15,7 +15,11 @@
 //! | per epoch | epoch start | `prepare_beacon_proposer`, `register_validator` (builder), subnet subscriptions |
 //!
 //! Duties are fetched for the current and next epoch and fetched again when their dependent
-//! root changes. Every duty runs in its own task with its slot's end as deadline; failures are
+//! root changes. Sync committee duties at slot `s` are those of the epoch of `s + 1` (the
+//! block that includes the message verifies it against its own sync committee). A validator
+//! aggregates only if the selection proof the node returns selects it (a distributed-validator
+//! node returns the cluster's aggregated proof; a plain beacon node answers 501/404 and the
+//! client's own proof decides). Signature batches are made on the blocking pool. Every duty runs in its own task with its slot's end as deadline; failures are
 //! logged (never with secrets) and counted in [`VcStats`]. A [`SigningGuard`] is asked before
 //! every block and attestation signature.
 

@@ -9,7 +9,7 @@ use tracing::{debug, info, warn};
 
 use crate::blocks::{into_signed, slot_and_proposer};
 use crate::client::{endpoint_missing, Inner};
-use crate::stats::DutyKind;
+use crate::stats::Tally;
 
 impl<P: Preset> Inner<P> {
     /// Produces a block, preferring v3; a node without v3 is asked for a blinded block (with a
@@ -39,8 +39,7 @@ impl<P: Preset> Inner<P> {
     }
 
     /// Proposes the block of `duty` at `slot`.
-    pub(crate) async fn propose(&self, slot: Slot, duty: ProposerDuty) {
-        let kind = DutyKind::Proposal;
+    pub(crate) async fn propose(&self, slot: Slot, duty: ProposerDuty, tally: &Tally) {
         let Some(key) = self.validators.by_index(duty.validator_index) else {
             return;
         };
@@ -57,7 +56,7 @@ impl<P: Preset> Inner<P> {
             Ok(produced) => produced,
             Err(error) => {
                 warn!(slot, validator = duty.validator_index, %error, "block production failed");
-                self.stats.add_failed(kind, 1);
+                tally.failed(1);
                 return;
             }
         };
@@ -70,7 +69,7 @@ impl<P: Preset> Inner<P> {
                 validator = duty.validator_index,
                 "beacon node produced a block for another slot or proposer; not signing"
             );
-            self.stats.add_failed(kind, 1);
+            tally.failed(1);
             return;
         }
         let signing_root = compute_signing_root(
@@ -79,11 +78,11 @@ impl<P: Preset> Inner<P> {
         );
         if let Err(refusal) = self.guard.check_block(&key.public, slot, signing_root.0) {
             warn!(slot, validator = duty.validator_index, %refusal, "block refused by the signing guard");
-            self.stats.add_refused(kind, 1);
+            tally.refused(1);
             return;
         }
         let signature = key.sign(signing_root);
-        self.stats.add_signed(kind, 1);
+        tally.signed(1);
         let blinded = produced.blinded;
         let block = into_signed(produced.block, signature);
         let result = match self.beacon.publish_block(&block, None).await {
@@ -98,6 +97,6 @@ impl<P: Preset> Inner<P> {
                 "block published"
             );
         }
-        self.record_submission(kind, slot, 1, result);
+        self.record_submission(tally, slot, 1, result);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A kind of validator duty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,6 +124,72 @@ impl VcStats {
     }
 }
 
+/// The outcome accounting of one duty task: every item it expects ends up counted exactly
+/// once as submitted, failed or refused, including the items still open when the task's
+/// deadline passes ([`Tally::expire`]).
+#[derive(Debug)]
+pub(crate) struct Tally {
+    stats: Arc<VcStats>,
+    kind: DutyKind,
+    expected: AtomicU64,
+    settled: AtomicU64,
+}
+
+impl Tally {
+    /// A tally of `expected` items of `kind`.
+    pub(crate) fn new(stats: &Arc<VcStats>, kind: DutyKind, expected: u64) -> Self {
+        Self {
+            stats: Arc::clone(stats),
+            kind,
+            expected: AtomicU64::new(expected),
+            settled: AtomicU64::new(0),
+        }
+    }
+
+    /// The duty kind.
+    pub(crate) fn kind(&self) -> DutyKind {
+        self.kind
+    }
+
+    /// Sets how many items the task will settle (once it knows, e.g. its aggregators).
+    pub(crate) fn expect(&self, expected: u64) {
+        self.expected.store(expected, Ordering::Relaxed);
+    }
+
+    /// `n` items signed (not an outcome: they still need one).
+    pub(crate) fn signed(&self, n: u64) {
+        self.stats.add_signed(self.kind, n);
+    }
+
+    /// `n` items accepted by the beacon node.
+    pub(crate) fn submitted(&self, n: u64) {
+        self.stats.add_submitted(self.kind, n);
+        self.settled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` items failed.
+    pub(crate) fn failed(&self, n: u64) {
+        self.stats.add_failed(self.kind, n);
+        self.settled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` items refused by the signing guard.
+    pub(crate) fn refused(&self, n: u64) {
+        self.stats.add_refused(self.kind, n);
+        self.settled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The deadline passed: every item without an outcome failed. Returns how many.
+    pub(crate) fn expire(&self) -> u64 {
+        let open = self
+            .expected
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.settled.load(Ordering::Relaxed));
+        self.failed(open);
+        open
+    }
+}
+
 impl fmt::Display for VcStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "duty               signed  submitted  failed  refused")?;
@@ -165,5 +232,31 @@ mod tests {
         assert_eq!(stats.counts(DutyKind::Proposal).refused, 1);
         assert_eq!(stats.counts(DutyKind::Exit), DutyCounts::default());
         assert!(stats.to_string().contains("attestation"));
+    }
+
+    #[test]
+    fn a_tally_fails_exactly_the_open_items_when_it_expires() {
+        let stats = Arc::new(VcStats::default());
+        let tally = Tally::new(&stats, DutyKind::SyncMessage, 5);
+        tally.signed(4);
+        tally.refused(1);
+        tally.failed(1);
+        tally.submitted(2);
+        assert_eq!(tally.expire(), 1);
+        assert_eq!(
+            stats.counts(DutyKind::SyncMessage),
+            DutyCounts {
+                signed: 4,
+                submitted: 2,
+                failed: 2,
+                refused: 1
+            }
+        );
+        let done = Tally::new(&stats, DutyKind::Proposal, 1);
+        done.submitted(1);
+        assert_eq!(done.expire(), 0, "nothing open");
+        let late = Tally::new(&stats, DutyKind::Aggregation, 0);
+        late.expect(3);
+        assert_eq!(late.expire(), 3);
     }
 }

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 use crate::chain::sleep_until_ms;
 use crate::client::{endpoint_missing, Inner};
 use crate::selection::is_sync_committee_aggregator;
-use crate::stats::DutyKind;
+use crate::stats::Tally;
 
 impl<P: Preset> Inner<P> {
     /// The head block root, or `None` (logged) if the node cannot say.
@@ -38,11 +38,11 @@ impl<P: Preset> Inner<P> {
         slot: Slot,
         duties: Vec<SyncDuty>,
         root_tx: watch::Sender<Option<Root>>,
+        tally: &Tally,
     ) {
-        let kind = DutyKind::SyncMessage;
         sleep_until_ms(self.chain.slot_third_ms(slot, 1)).await;
         let Some(root) = self.head_root(slot).await else {
-            self.stats.add_failed(kind, duties.len() as u64);
+            tally.failed(duties.len() as u64);
             return;
         };
         root_tx.send_replace(Some(root));
@@ -80,9 +80,10 @@ impl<P: Preset> Inner<P> {
         if messages.is_empty() {
             return;
         }
-        self.stats.add_signed(kind, messages.len() as u64);
+        tally.failed(ours.len().saturating_sub(messages.len()) as u64);
+        tally.signed(messages.len() as u64);
         let result = self.beacon.submit_sync_committee_messages(&messages).await;
-        self.record_submission(kind, slot, messages.len(), result);
+        self.record_submission(tally, slot, messages.len(), result);
     }
 
     /// Selection proofs per (validator, subcommittee), aggregated by a distributed-validator
@@ -171,13 +172,14 @@ impl<P: Preset> Inner<P> {
         slot: Slot,
         duties: Vec<SyncDuty>,
         root_rx: watch::Receiver<Option<Root>>,
+        tally: &Tally,
     ) {
-        let kind = DutyKind::SyncContribution;
         let proofs = self.sync_selection_proofs(slot, &duties).await;
         let mut aggregators: Vec<((u64, u64), BlsSignature)> = proofs
             .into_iter()
             .filter(|(_, proof)| is_sync_committee_aggregator(&self.chain, &proof.0))
             .collect();
+        tally.expect(aggregators.len() as u64);
         if aggregators.is_empty() {
             return;
         }
@@ -189,7 +191,7 @@ impl<P: Preset> Inner<P> {
             None => match self.head_root(slot).await {
                 Some(root) => root,
                 None => {
-                    self.stats.add_failed(kind, aggregators.len() as u64);
+                    tally.failed(aggregators.len() as u64);
                     return;
                 }
             },
@@ -215,7 +217,7 @@ impl<P: Preset> Inner<P> {
                 Ok(contribution) => contribution,
                 Err(error) => {
                     warn!(slot, subcommittee, %error, "cannot fetch the sync committee contribution");
-                    self.stats.add_failed(kind, 1);
+                    tally.failed(1);
                     continue;
                 }
             };
@@ -251,8 +253,8 @@ impl<P: Preset> Inner<P> {
         if signed.is_empty() {
             return;
         }
-        self.stats.add_signed(kind, signed.len() as u64);
+        tally.signed(signed.len() as u64);
         let result = self.beacon.submit_contribution_and_proofs(&signed).await;
-        self.record_submission(kind, slot, signed.len(), result);
+        self.record_submission(tally, slot, signed.len(), result);
     }
 }

@@ -229,7 +229,7 @@ async fn every_duty_at(
 ) -> Proxy {
     let keys = keys(seed);
     let net = Net::start(fork, &keys, 800, seed).await;
-    let proxy = Proxy::start(net.url(), None, missing).await;
+    let proxy = Proxy::start(net.url(), None, missing, None).await;
     let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
         .await
         .unwrap();
@@ -368,7 +368,7 @@ async fn builder_mode_registers_validators_and_proposes_blinded_blocks() {
         net.expected(2, last).contains_key("proposal"),
         "the seed must give the client a proposal after the first registration"
     );
-    let proxy = Proxy::start(net.url(), None, &[]).await;
+    let proxy = Proxy::start(net.url(), None, &[], None).await;
     let mut config = config(proxy.url.clone(), keys);
     config.builder = true;
     config.gas_limit = 30_000_000;
@@ -408,6 +408,9 @@ async fn builder_mode_registers_validators_and_proposes_blinded_blocks() {
 /// answers 404 for paths starting with one of `missing` (a node without those endpoints) and,
 /// with `rewrite = (real, shown)`, shows the client `shown` wherever the beacon node says
 /// `real` (as a distributed-validator node shows public key shares), in both directions.
+/// With `selections_without = Some(v)` it answers the distributed-validator selection
+/// endpoints itself, like a DV node whose cluster aggregated every proof except validator
+/// `v`'s.
 struct Proxy {
     url: String,
     log: Arc<std::sync::Mutex<Vec<String>>>,
@@ -418,6 +421,7 @@ impl Proxy {
         upstream: String,
         rewrite: Option<(BlsPubkey, BlsPubkey)>,
         missing: &'static [&'static str],
+        selections_without: Option<u64>,
     ) -> Self {
         use axum::body::{to_bytes, Body};
         use axum::extract::Request;
@@ -444,6 +448,18 @@ impl Proxy {
                     .lock()
                     .unwrap()
                     .push(format!("{} {path}", parts.method));
+                let selections = path.ends_with("_committee_selections");
+                if let (true, Some(left_out)) = (selections, selections_without) {
+                    let body = to_bytes(body, usize::MAX).await.unwrap();
+                    let mut list: Vec<Value> = serde_json::from_slice(&body).unwrap();
+                    let left_out = left_out.to_string();
+                    list.retain(|s| s["validator_index"].as_str() != Some(left_out.as_str()));
+                    let answer = serde_json::json!({ "data": list }).to_string();
+                    return Response::builder()
+                        .header("content-type", "application/json")
+                        .body(Body::from(answer))
+                        .unwrap();
+                }
                 if missing.iter().any(|prefix| path.starts_with(prefix)) {
                     return Response::builder()
                         .status(404)
@@ -506,7 +522,7 @@ async fn a_wrong_key_is_rejected_by_the_beacon_node_and_counted_as_failed() {
     let real = BlsPubkey(keys[0].public_key().to_bytes());
     let shown = BlsPubkey(wrong.public_key().to_bytes());
     keys[0] = wrong;
-    let proxy = Proxy::start(net.url(), Some((real, shown)), &[]).await;
+    let proxy = Proxy::start(net.url(), Some((real, shown)), &[], None).await;
     let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
         .await
         .unwrap();
@@ -568,4 +584,58 @@ async fn voluntary_exits_are_signed_with_the_capella_domain_and_checked() {
         .map(|r| r["validator_index"].as_u64().unwrap())
         .collect();
     assert_eq!(exits, vec![3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregators_follow_the_selection_proofs_a_dv_node_returns() {
+    let seed = 14;
+    let last = 7;
+    let keys = keys(seed);
+    let net = Net::start(ForkName::Fulu, &keys, 800, seed).await;
+    // The "DV node" returns every proof but validator 0's: validator 0 must not aggregate,
+    // although its own proof would select it (committees here select everyone).
+    let proxy = Proxy::start(net.url(), None, &[], Some(0)).await;
+    let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
+        .await
+        .unwrap();
+    let stats = run_until(&net, vc, last).await;
+    assert_no_failures(&stats);
+    let mut due = net.expected(1, last);
+    for kind in ["aggregate", "sync_contribution"] {
+        if let Some(duties) = due.get_mut(kind) {
+            duties.retain(|(v, _), _| *v != 0);
+        }
+    }
+    let mut actual: BTreeMap<String, BTreeMap<(u64, u64), u64>> = BTreeMap::new();
+    for record in net.records(1, last).await {
+        assert_eq!(record["included"], true, "{record}");
+        let key = (
+            record["validator_index"].as_u64().unwrap(),
+            record["slot"].as_u64().unwrap(),
+        );
+        let kind = record["kind"].as_str().unwrap().to_owned();
+        *actual.entry(kind).or_default().entry(key).or_default() += 1;
+    }
+    for kind in [
+        "aggregate",
+        "sync_contribution",
+        "attestation",
+        "sync_message",
+    ] {
+        assert_eq!(actual.get(kind), due.get(kind), "{kind}");
+    }
+    assert!(
+        net.expected(1, last)["aggregate"]
+            .keys()
+            .any(|(v, _)| *v == 0),
+        "validator 0 had an aggregation duty it skipped"
+    );
+    let calls = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| *r == "POST /eth/v1/validator/beacon_committee_selections")
+        .count();
+    assert!(calls >= 2, "the endpoint stays in use: {calls} calls");
 }
