@@ -32,7 +32,7 @@ enum Command {
     #[command(subcommand)]
     Slashing(commands::slashing::SlashingCommand),
     /// Run this operator's distributed validator node.
-    Run(run_config::RunArgs),
+    Run(Box<run_config::RunArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,7 +43,7 @@ fn main() -> std::process::ExitCode {
         Command::Network(command) => commands::network::run(command),
         Command::Lock(command) => commands::lock::run(command),
         Command::Slashing(command) => commands::slashing::run(command),
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => commands::run::run(*args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

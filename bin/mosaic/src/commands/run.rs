@@ -126,8 +126,7 @@ async fn run_with<P: Preset>(
             .into_iter()
             .map(|file| file.secret)
             .collect();
-        let mut vc_config =
-            mosaic_vc::VcConfig::new(vec![format!("http://{validator_api}")], keys);
+        let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{validator_api}")], keys);
         if let Some(fee_recipient) = config.fee_recipient {
             vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
         }
@@ -192,6 +191,9 @@ mod tests {
     #[test]
     fn socket_addresses_become_tcp_multiaddrs() {
         let addr: SocketAddr = "127.0.0.1:3610".parse().unwrap();
-        assert_eq!(socket_multiaddr(addr).to_string(), "/ip4/127.0.0.1/tcp/3610");
+        assert_eq!(
+            socket_multiaddr(addr).to_string(),
+            "/ip4/127.0.0.1/tcp/3610"
+        );
     }
 }
