@@ -77,6 +77,11 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
         if verify_signature(share, data.signature(), root) {
             Ok(())
         } else {
+            tracing::warn!(
+                object = what,
+                validator = %dv.to_hex(),
+                "rejected an invalid partial signature from the validator client"
+            );
             Err(ApiError::bad_request(format!(
                 "{what}: invalid partial signature of validator {} (public share {})",
                 dv.to_hex(),

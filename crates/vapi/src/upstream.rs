@@ -66,8 +66,9 @@ impl Upstream {
         })
     }
 
-    /// Sends a request to the first beacon node that answers (starting with the one that
-    /// answered last). Nodes that cannot be reached are skipped; any HTTP answer counts.
+    /// Sends a request to the first healthy beacon node (starting with the one that answered
+    /// last): nodes that cannot be reached or answer 5xx are skipped, unless they are the last
+    /// one left, whose answer is returned as it is.
     /// `streaming` requests (the event stream) have no overall deadline.
     pub(crate) async fn send(
         &self,
@@ -96,6 +97,10 @@ impl Upstream {
                 request = request.timeout(self.timeout);
             }
             match request.send().await {
+                Ok(response) if response.status().is_server_error() && offset + 1 < count => {
+                    tracing::debug!(%base, status = %response.status(), "beacon node failed");
+                    failures.push(format!("{base}: HTTP {}", response.status()));
+                }
                 Ok(response) => {
                     self.preferred.store(index, Ordering::Relaxed);
                     return Ok(response);

@@ -66,26 +66,31 @@ fn attester_of<P: Preset, B: Backend<P>>(
     attestation: &Attestation<P>,
     what: &str,
 ) -> Result<PublicKey, ApiError> {
-    let (position, data) = match attestation {
+    let invalid = |reason: String| ApiError::bad_request(format!("{what} {reason}"));
+    let (committee_index, position, data) = match attestation {
         Attestation::Phase0(a)
         | Attestation::Altair(a)
         | Attestation::Bellatrix(a)
         | Attestation::Capella(a)
-        | Attestation::Deneb(a) => (single_bit(a.aggregation_bits.iter()), &a.data),
-        Attestation::Electra(_) | Attestation::Fulu(_) => {
-            return Err(ApiError::bad_request(format!(
-                "{what}: electra attestations are submitted as SingleAttestation"
-            )))
+        | Attestation::Deneb(a) => {
+            let position = single_bit(a.aggregation_bits.iter()).map_err(invalid)?;
+            (a.data.index, position, &a.data)
+        }
+        Attestation::Electra(a) | Attestation::Fulu(a) => {
+            let committee = single_bit(a.committee_bits.iter())
+                .map_err(|reason| invalid(reason.replace("aggregation", "committee")))?;
+            let position = single_bit(a.aggregation_bits.iter()).map_err(invalid)?;
+            (committee, position, &a.data)
         }
     };
-    let position = position.map_err(|reason| ApiError::bad_request(format!("{what} {reason}")))?;
     state
         .backend
-        .attester_pubkey(data.slot, data.index, position)
+        .attester_pubkey(data.slot, committee_index, position)
         .ok_or_else(|| {
             ApiError::bad_request(format!(
-                "{what}: no attester duty of this cluster at slot {} committee {} position {position}",
-                data.slot, data.index
+                "{what}: no attester duty of this cluster at slot {} committee {committee_index} \
+                 position {position}",
+                data.slot
             ))
         })
 }
@@ -154,6 +159,31 @@ pub(crate) async fn submit_attestations_v1<P: Preset, B: Backend<P>>(
     submit_attestations(&state, attestations).await
 }
 
+/// An electra-on attestation: a `SingleAttestation` (what validator clients send), or an
+/// `Attestation` with one committee bit and one aggregation bit.
+fn electra_attestation<P: Preset>(
+    item: Value,
+    fork: ForkName,
+    position: usize,
+) -> Result<SubmittedAttestation<P>, ApiError> {
+    if item.get("attester_index").is_some() {
+        serde_json::from_value::<SingleAttestation>(item)
+            .map(|attestation| SubmittedAttestation::Single {
+                version: fork,
+                attestation: Box::new(attestation),
+            })
+            .map_err(|error| {
+                ApiError::bad_request(format!(
+                    "attestation {position} is not a SingleAttestation: {error}"
+                ))
+            })
+    } else {
+        Attestation::from_json_at(item, fork)
+            .map(|attestation| SubmittedAttestation::Aggregated(Box::new(attestation)))
+            .map_err(|error| ApiError::bad_request(format!("attestation {position}: {error}")))
+    }
+}
+
 /// `POST /eth/v2/beacon/pool/attestations`: `SingleAttestation` from electra, `Attestation`
 /// before (fork from `Eth-Consensus-Version`, else from the slot).
 pub(crate) async fn submit_attestations_v2<P: Preset, B: Backend<P>>(
@@ -174,18 +204,7 @@ pub(crate) async fn submit_attestations_v2<P: Preset, B: Backend<P>>(
         items
             .into_iter()
             .enumerate()
-            .map(|(position, item)| {
-                serde_json::from_value::<SingleAttestation>(item)
-                    .map(|attestation| SubmittedAttestation::Single {
-                        version: fork,
-                        attestation: Box::new(attestation),
-                    })
-                    .map_err(|error| {
-                        ApiError::bad_request(format!(
-                            "attestation {position} is not a SingleAttestation: {error}"
-                        ))
-                    })
-            })
+            .map(|(position, item)| electra_attestation(item, fork, position))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         pre_electra_attestations(&state, items, Some(fork))?

@@ -380,3 +380,55 @@ async fn aggregate_and_proofs_need_the_combined_selection_and_a_valid_partial() 
         vec![(h.dv(), good.clone()), (h.dv(), good)]
     );
 }
+
+#[tokio::test]
+async fn v2_electra_attestations_resolve_by_committee_bit_and_position() {
+    let h = Harness::start().await;
+    let slot = h.slot_at(ForkName::Electra, 4);
+    h.backend
+        .attesters
+        .lock()
+        .unwrap()
+        .insert((slot, 2, 5), h.dv());
+    let electra = |committees: &[usize], bits: &[usize]| {
+        let mut aggregation_bits = BitList::with_capacity(8).unwrap();
+        for bit in bits {
+            aggregation_bits.set(*bit, true).unwrap();
+        }
+        let mut committee_bits = ssz_types::BitVector::new();
+        for committee in committees {
+            committee_bits.set(*committee, true).unwrap();
+        }
+        let attestation = mosaic_types::consensus::electra::Attestation::<P> {
+            aggregation_bits,
+            data: attestation_data(slot, 0),
+            signature: BlsSignature([0; 96]),
+            committee_bits,
+        };
+        h.signed(&SignedData::Attestation(SubmittedAttestation::Aggregated(
+            Box::new(Attestation::Electra(attestation)),
+        )))
+    };
+    let path = "/eth/v2/beacon/pool/attestations";
+    for (attestation, reason) in [
+        (electra(&[], &[5]), "no committee bit"),
+        (electra(&[1, 2], &[5]), "more than one committee bit"),
+        (electra(&[1], &[5]), "no attester duty"),
+    ] {
+        let response = h
+            .post_versioned(
+                path,
+                ForkName::Electra,
+                &json!([attestation_json(&attestation)]),
+            )
+            .await;
+        assert_error(response, 400, &[reason]).await;
+    }
+    assert!(h.backend.submitted().is_empty());
+    let good = electra(&[2], &[5]);
+    let response = h
+        .post_versioned(path, ForkName::Electra, &json!([attestation_json(&good)]))
+        .await;
+    assert_eq!(json_of(response).await.0, 200);
+    assert_eq!(h.backend.submitted(), vec![(h.dv(), good)]);
+}

@@ -547,3 +547,17 @@ pub(crate) fn attestation_data(slot: Slot, index: u64) -> AttestationData {
         },
     }
 }
+
+/// A beacon node that answers every request with 503 (syncing).
+pub(crate) async fn start_sick_bn() -> String {
+    let router = Router::new().fallback(|| async {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"code": 503, "message": "node is syncing"})),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{address}")
+}
