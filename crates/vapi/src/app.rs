@@ -22,6 +22,8 @@ pub(crate) struct App<P: Preset, B> {
     pub(crate) backend: Arc<B>,
     pub(crate) upstream: Upstream,
     pub(crate) request_timeout: Duration,
+    /// Turns true when the server shuts down (ends open event streams).
+    pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
     pub(crate) preset: PhantomData<fn() -> P>,
 }
 
@@ -38,6 +40,17 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
             Ok(result) => result.map_err(ApiError::from),
             Err(_) => Err(BackendError::Timeout.into()),
         }
+    }
+
+    /// Hands verified partials to the backend (nothing to do for an empty submission).
+    pub(crate) async fn submit(
+        &self,
+        partials: Vec<(PublicKey, SignedData<P>)>,
+    ) -> Result<(), ApiError> {
+        if partials.is_empty() {
+            return Ok(());
+        }
+        self.wait(self.backend.submit_partials(partials)).await
     }
 
     /// The epoch of `slot`.

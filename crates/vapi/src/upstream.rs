@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
+use tokio::sync::watch;
 
 use crate::error::{ApiError, VapiError};
 
@@ -151,7 +152,7 @@ impl Upstream {
             })?;
             Ok(Ok(bytes))
         } else {
-            Ok(Err(passthrough(response, false)))
+            Ok(Err(passthrough(response, false, None)))
         }
     }
 }
@@ -173,8 +174,13 @@ fn error_text(error: &reqwest::Error) -> String {
 }
 
 /// The beacon node's answer as the validator API's answer: status, end-to-end headers and the
-/// body, streamed chunk by chunk.
-pub(crate) fn passthrough(response: reqwest::Response, streaming: bool) -> Response {
+/// body, streamed chunk by chunk. A streaming answer (the event stream) also ends when `stop`
+/// turns true, so that an open stream does not hold the server's shutdown.
+pub(crate) fn passthrough(
+    response: reqwest::Response,
+    streaming: bool,
+    stop: Option<watch::Receiver<bool>>,
+) -> Response {
     let mut builder = Response::builder().status(response.status());
     for (name, value) in response.headers() {
         let dropped = is_hop_by_hop(name) || (streaming && name == "content-length");
@@ -182,10 +188,17 @@ pub(crate) fn passthrough(response: reqwest::Response, streaming: bool) -> Respo
             builder = builder.header(name, value);
         }
     }
-    let chunks = futures_util::stream::unfold(Some(response), |state| async move {
-        let mut response = state?;
-        match response.chunk().await {
-            Ok(Some(chunk)) => Some((Ok::<Bytes, reqwest::Error>(chunk), Some(response))),
+    let chunks = futures_util::stream::unfold(Some((response, stop)), |state| async move {
+        let (mut response, mut stop) = state?;
+        let chunk = match stop.as_mut() {
+            Some(stop) => tokio::select! {
+                chunk = response.chunk() => chunk,
+                _ = stop.wait_for(|stopped| *stopped) => return None,
+            },
+            None => response.chunk().await,
+        };
+        match chunk {
+            Ok(Some(chunk)) => Some((Ok::<Bytes, reqwest::Error>(chunk), Some((response, stop)))),
             Ok(None) => None,
             Err(error) => Some((Err(error), None)),
         }

@@ -116,7 +116,7 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
         state.verify_partial(&dv, &data, &what)?;
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 
@@ -330,7 +330,7 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
         state.verify_partial(&dv, &data, &what)?;
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 

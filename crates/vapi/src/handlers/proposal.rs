@@ -96,9 +96,7 @@ async fn produce<P: Preset, B: Backend<P>>(
         signature: params.randao_reveal,
     });
     state.verify_partial(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
-    state
-        .wait(state.backend.submit_partials(vec![(dv, randao)]))
-        .await?;
+    state.submit(vec![(dv, randao)]).await?;
     let block = state.wait(state.backend.proposal(slot)).await?;
     let fork = block.fork_name();
     let blinded = block.is_blinded();
@@ -212,9 +210,7 @@ async fn publish<P: Preset, B: Backend<P>>(
     }
     let data = SignedData::Proposal(Box::new(block));
     state.verify_partial(&dv, &data, &what)?;
-    state
-        .wait(state.backend.submit_partials(vec![(dv, data)]))
-        .await?;
+    state.submit(vec![(dv, data)]).await?;
     Ok(encoding::ok())
 }
 

@@ -34,7 +34,7 @@ async fn exchange<P: Preset, B: Backend<P>>(
         expected.push((duty, dv, data.message_root(), what));
         submitted.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(submitted)).await?;
+    state.submit(submitted).await?;
     let combined = state
         .wait(try_join_all(expected.iter().map(|(duty, dv, _, _)| {
             state.backend.await_aggregate(*duty, *dv)

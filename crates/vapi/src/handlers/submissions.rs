@@ -29,9 +29,7 @@ pub(crate) async fn voluntary_exit<P: Preset, B: Backend<P>>(
     let dv = state.dv_by_index(exit.message.validator_index, &what)?;
     let data = SignedData::VoluntaryExit(exit);
     state.verify_partial(&dv, &data, &what)?;
-    state
-        .wait(state.backend.submit_partials(vec![(dv, data)]))
-        .await?;
+    state.submit(vec![(dv, data)]).await?;
     Ok(encoding::ok())
 }
 
@@ -63,6 +61,6 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
         state.verify_partial(&dv, &data, &what)?;
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }

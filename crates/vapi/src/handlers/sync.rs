@@ -37,7 +37,7 @@ pub(crate) async fn submit_sync_messages<P: Preset, B: Backend<P>>(
         state.verify_partial(&dv, &data, &what)?;
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 
@@ -107,6 +107,6 @@ pub(crate) async fn contribution_and_proofs<P: Preset, B: Backend<P>>(
         state.verify_partial(&dv, &data, &what)?;
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }

@@ -276,7 +276,20 @@ async fn bn_validator(State(bn): State<Arc<FakeBn>>, request: Request) -> Respon
 }
 
 async fn bn_events(State(bn): State<Arc<FakeBn>>, request: Request) -> Response {
-    record(&bn, request).await;
+    let recorded = record(&bn, request).await;
+    if recorded.path_and_query.contains("forever") {
+        let endless = futures_util::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((
+                Ok::<_, std::io::Error>(Bytes::from_static(b": keepalive\n\n")),
+                (),
+            ))
+        });
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(endless))
+            .unwrap();
+    }
     let chunks = [
         "event: head\ndata: {\"slot\":\"1\"}\n\n",
         "event: head\ndata: {\"slot\":\"2\"}\n\n",
@@ -364,7 +377,8 @@ pub(crate) struct Harness {
     /// A key that is neither.
     pub(crate) stranger_key: SecretKey,
     pub(crate) signing: SigningContext,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// The validator index of the cluster's validator.
@@ -420,7 +434,7 @@ impl Harness {
             request_timeout,
         };
         let (shutdown, stop) = oneshot::channel::<()>();
-        let (address, _task) = serve::<P, _>(config, backend.clone(), async move {
+        let (address, task) = serve::<P, _>(config, backend.clone(), async move {
             let _ = stop.await;
         })
         .await
@@ -434,8 +448,15 @@ impl Harness {
             share_key,
             stranger_key,
             signing,
-            _shutdown: shutdown,
+            shutdown,
+            task,
         }
+    }
+
+    /// Shuts the validator API down; whether its task ended within `limit`.
+    pub(crate) async fn stop(self, limit: Duration) -> bool {
+        let _ = self.shutdown.send(());
+        tokio::time::timeout(limit, self.task).await.is_ok()
     }
 
     pub(crate) fn dv(&self) -> PublicKey {

@@ -100,3 +100,25 @@ async fn a_failing_beacon_node_is_skipped_unless_it_is_the_last() {
     assert_eq!(status, 503);
     assert_eq!(body, json!({"code": 503, "message": "node is syncing"}));
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let h = Harness::start().await;
+    let mut response = h
+        .http
+        .get(format!("{}/eth/v1/events?topics=forever", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.unwrap().is_some());
+    let reader = tokio::spawn(async move { while let Ok(Some(_)) = response.chunk().await {} });
+    assert!(
+        h.stop(std::time::Duration::from_secs(5)).await,
+        "server did not stop"
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(5), reader)
+        .await
+        .expect("stream did not end")
+        .unwrap();
+}
