@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{query, slot_of_json};
-use crate::app::{verify_signature, AppState};
+use crate::app::{AppState, SignatureCheck};
 use crate::backend::Backend;
 use crate::encoding::{self, parse_json, require_json_body};
 use crate::error::ApiError;
@@ -101,6 +101,7 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
     attestations: Vec<SubmittedAttestation<P>>,
 ) -> Result<Response, ApiError> {
     let mut partials = Vec::with_capacity(attestations.len());
+    let mut checks = Vec::with_capacity(attestations.len());
     for (position, attestation) in attestations.into_iter().enumerate() {
         let what = format!(
             "attestation {position} for slot {}",
@@ -113,9 +114,10 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
             }
         };
         let data = SignedData::Attestation(attestation);
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
+    state.verify(checks).await?;
     state.submit(partials).await?;
     Ok(encoding::ok())
 }
@@ -291,6 +293,7 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
     fork: Option<ForkName>,
 ) -> Result<Response, ApiError> {
     let mut partials = Vec::with_capacity(items.len());
+    let mut checks = Vec::with_capacity(2 * items.len());
     for (position, item) in items.into_iter().enumerate() {
         let fork = match fork {
             Some(fork) => fork,
@@ -319,17 +322,21 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
             slot,
             selection_proof,
         });
-        if !verify_signature(&dv, selection_proof, selection.signing_root(&state.signing)) {
-            return Err(ApiError::bad_request(format!(
+        checks.push(SignatureCheck {
+            key: dv,
+            root: selection.signing_root(&state.signing),
+            signature: selection_proof,
+            failure: ApiError::bad_request(format!(
                 "{what}: selection proof of validator {} is not the cluster's aggregated \
                  selection proof (get it from POST /eth/v1/validator/beacon_committee_selections)",
                 dv.to_hex()
-            )));
-        }
+            )),
+        });
         let data = SignedData::AggregateAndProof(Box::new(aggregate));
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
+    state.verify(checks).await?;
     state.submit(partials).await?;
     Ok(encoding::ok())
 }

@@ -95,7 +95,8 @@ async fn produce<P: Preset, B: Backend<P>>(
         epoch: state.epoch_of(slot),
         signature: params.randao_reveal,
     });
-    state.verify_partial(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
+    let check = state.partial_check(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
+    state.verify(vec![check]).await?;
     state.submit(vec![(dv, randao)]).await?;
     let block = state.wait(state.backend.proposal(slot)).await?;
     let fork = block.fork_name();
@@ -209,7 +210,9 @@ async fn publish<P: Preset, B: Backend<P>>(
         )));
     }
     let data = SignedData::Proposal(Box::new(block));
-    state.verify_partial(&dv, &data, &what)?;
+    state
+        .verify(vec![state.partial_check(&dv, &data, &what)?])
+        .await?;
     state.submit(vec![(dv, data)]).await?;
     Ok(encoding::ok())
 }
