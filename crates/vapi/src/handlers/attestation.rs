@@ -253,10 +253,12 @@ pub(crate) async fn aggregate_attestation_v1<P: Preset, B: Backend<P>>(
     encoding::data(&attestation)
 }
 
-/// `GET /eth/v2/validator/aggregate_attestation`: `{"version", "data"}`.
+/// `GET /eth/v2/validator/aggregate_attestation`: `{"version", "data"}`, or SSZ with
+/// `Eth-Consensus-Version` when the client prefers it.
 pub(crate) async fn aggregate_attestation_v2<P: Preset, B: Backend<P>>(
     state: AppState<P, B>,
     params: Result<Query<AggregateQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let attestation = state
@@ -266,6 +268,9 @@ pub(crate) async fn aggregate_attestation_v2<P: Preset, B: Backend<P>>(
             params.committee_index,
         ))
         .await?;
+    if encoding::wants_ssz(&headers) {
+        return Ok(encoding::ssz(attestation.fork_name(), attestation.to_ssz()));
+    }
     encoding::versioned_data(attestation.fork_name(), &attestation)
 }
 

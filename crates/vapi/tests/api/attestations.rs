@@ -5,8 +5,8 @@ use std::time::Duration;
 use mosaic_beacon::BeaconCommitteeSelection;
 use mosaic_core::signeddata::{SignedData, SubmittedAttestation};
 use mosaic_types::consensus::electra::SingleAttestation;
-use mosaic_types::consensus::phase0;
 use mosaic_types::consensus::versioned::{Attestation, SignedAggregateAndProof};
+use mosaic_types::consensus::{phase0, ForkVersioned};
 use mosaic_types::{BlsSignature, ForkName, Root};
 use serde_json::json;
 use ssz_types::BitList;
@@ -285,9 +285,25 @@ async fn aggregate_attestation_v1_and_v2() {
     let (status, body) = json_of(response).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({ "version": "phase0", "data": attestation }));
+    let response = h
+        .http
+        .get(format!(
+            "{}/eth/v2/validator/aggregate_attestation?attestation_data_root={}&slot=40",
+            h.url,
+            root.to_hex()
+        ))
+        .header("accept", "application/octet-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["eth-consensus-version"], "phase0");
+    assert_eq!(
+        response.bytes().await.unwrap().to_vec(),
+        Attestation::<P>::Phase0(attestation).to_ssz()
+    );
     assert_eq!(
         *h.backend.aggregate_committees.lock().unwrap(),
-        vec![None, Some(2)]
+        vec![None, Some(2), None]
     );
 }
 
