@@ -4,9 +4,10 @@
 use std::error::Error;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    const FILES: [&str; 3] = [
+    const FILES: [&str; 4] = [
         "proto/core.proto",
         "proto/consensus.proto",
+        "proto/parsigex.proto",
         "proto/priority.proto",
     ];
     for file in FILES {

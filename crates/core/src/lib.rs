@@ -9,9 +9,13 @@
 //! index `i + 1`, which is also its Lagrange x-coordinate.
 
 pub mod aggsigdb;
+pub mod chain;
+pub mod consensus;
 pub mod duty;
+pub mod dutydb;
 pub mod keys;
 pub mod parsigdb;
+pub mod parsigex;
 pub mod sigagg;
 pub mod signeddata;
 pub mod unsigned;

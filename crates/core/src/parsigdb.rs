@@ -205,7 +205,9 @@ pub enum StoreOutcome {
 
 #[derive(Debug, Default)]
 struct DutyEntry {
-    by_share: BTreeMap<ShareIndex, PartialSignature>,
+    /// Partials by share index and root (one root per share index unless the duty type
+    /// signs several objects per validator, see [`signs_several_objects`]).
+    by_share: BTreeMap<(ShareIndex, SigningRoot), PartialSignature>,
     fired: BTreeSet<SigningRoot>,
 }
 
@@ -309,13 +311,22 @@ impl ParSigDb {
             }
         })?;
         let key = (duty, *dv_pubkey);
-        let stored = self
-            .entries
-            .get(&key)
-            .and_then(|entry| entry.by_share.get(&partial.share_index));
-        if stored == Some(&partial) {
+        let entry = self.entries.get(&key);
+        if entry.and_then(|e| e.by_share.get(&(partial.share_index, partial.signing_root)))
+            == Some(&partial)
+        {
             return Ok(StoreOutcome::Duplicate);
         }
+        let stored = entry.and_then(|entry| {
+            entry
+                .by_share
+                .range((partial.share_index, [0; 32])..=(partial.share_index, [0xff; 32]))
+                .map(|(_, stored)| stored)
+                .find(|stored| {
+                    stored.signing_root == partial.signing_root
+                        || !signs_several_objects(duty.duty_type)
+                })
+        });
         // Verify before judging equivocation: anyone can claim a share index, only its holder
         // can sign for it.
         if !partial
@@ -340,7 +351,9 @@ impl ParSigDb {
         }
 
         let entry = self.entries.entry(key).or_default();
-        entry.by_share.insert(partial.share_index, partial);
+        entry
+            .by_share
+            .insert((partial.share_index, partial.signing_root), partial);
         let group: BTreeMap<ShareIndex, Signature> = entry
             .by_share
             .values()
@@ -401,6 +414,23 @@ impl ParSigDb {
     pub fn rejections(&self) -> &RejectionCounts {
         &self.rejections
     }
+}
+
+/// Whether one validator legitimately signs several different objects for one duty: sync
+/// committee selections and contributions (one per subcommittee it sits in), sync messages
+/// (each node signs its own view of the head), exits and registrations (keyed by the slot the
+/// node received them). For every other duty type a second root from one share index is
+/// equivocation.
+pub fn signs_several_objects(duty_type: crate::duty::DutyType) -> bool {
+    use crate::duty::DutyType;
+    matches!(
+        duty_type,
+        DutyType::PrepareSyncContribution
+            | DutyType::SyncContribution
+            | DutyType::SyncMessage
+            | DutyType::Exit
+            | DutyType::BuilderRegistration
+    )
 }
 
 #[cfg(test)]
@@ -477,6 +507,32 @@ mod tests {
         assert_eq!(f.store(duty(1), p).expect("store"), StoreOutcome::Stored);
         assert_eq!(f.db.partials(duty(1), &f.dv.clone(), &ROOT_A).len(), 4);
         assert_eq!(f.db.rejections().total(), 0);
+    }
+
+    #[test]
+    fn sync_duties_hold_one_root_per_object_and_attester_duties_do_not() {
+        let mut f = fixture();
+        let sync = Duty::new(1, DutyType::SyncContribution);
+        for root in [ROOT_A, ROOT_B] {
+            for index in [1, 2] {
+                let p = f.partial(index, root);
+                assert_eq!(f.store(sync, p).expect("store"), StoreOutcome::Stored);
+            }
+            let p = f.partial(3, root);
+            assert!(matches!(
+                f.store(sync, p).expect("store"),
+                StoreOutcome::ThresholdReached(_)
+            ));
+        }
+        // The same second root from one share index is equivocation for an attester duty.
+        let p = f.partial(1, ROOT_A);
+        f.store(duty(1), p).expect("store");
+        let p = f.partial(1, ROOT_B);
+        assert!(matches!(
+            f.store(duty(1), p),
+            Err(ParSigDbError::Equivocation { .. })
+        ));
+        assert_eq!(f.db.rejections().count(RejectReason::Equivocation), 1);
     }
 
     #[test]

@@ -52,6 +52,26 @@ impl DutyType {
         Self::InfoSync,
     ];
 
+    /// Charon's lower-case name of the duty type (`attester`, `sync_contribution`, ...), used
+    /// in logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Proposer => "proposer",
+            Self::Attester => "attester",
+            Self::Signature => "signature",
+            Self::Exit => "exit",
+            Self::BuilderProposer => "builder_proposer",
+            Self::BuilderRegistration => "builder_registration",
+            Self::Randao => "randao",
+            Self::PrepareAggregator => "prepare_aggregator",
+            Self::Aggregator => "aggregator",
+            Self::SyncMessage => "sync_message",
+            Self::PrepareSyncContribution => "prepare_sync_contribution",
+            Self::SyncContribution => "sync_contribution",
+            Self::InfoSync => "info_sync",
+        }
+    }
+
     /// Returns the duty type numbered `value` on the wire; `None` for 0
     /// (unknown) and anything past the last type, which receivers reject.
     pub fn from_wire(value: i32) -> Option<Self> {
@@ -97,6 +117,19 @@ impl Duty {
             slot: duty.slot,
             duty_type,
         })
+    }
+}
+
+impl std::fmt::Display for DutyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Duty {
+    /// `<slot>/<type>`, as Charon logs duties.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.slot, self.duty_type)
     }
 }
 

@@ -59,12 +59,14 @@ pub trait Backend<P: Preset>: Send + Sync + 'static {
         partials: Vec<(PublicKey, SignedData<P>)>,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// The threshold-combined object of `dv_pubkey` for `duty` (used for selection proofs);
-    /// waits until the cluster's partials combined.
+    /// The threshold-combined object of `dv_pubkey` for `duty` whose message root is
+    /// `message_root` (any, when `None`); used for selection proofs, of which a sync committee
+    /// member may have one per subcommittee. Waits until the cluster's partials combined.
     fn await_aggregate(
         &self,
         duty: Duty,
         dv_pubkey: PublicKey,
+        message_root: Option<Root>,
     ) -> impl Future<Output = Result<SignedData<P>, BackendError>> + Send;
 
     /// The distributed validator with beacon-chain index `validator_index`, if it is one of the

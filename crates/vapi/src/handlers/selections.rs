@@ -38,8 +38,8 @@ async fn exchange<P: Preset, B: Backend<P>>(
     }
     state.submit(submitted).await?;
     let combined = state
-        .wait(try_join_all(expected.iter().map(|(duty, dv, _, _)| {
-            state.backend.await_aggregate(*duty, *dv)
+        .wait(try_join_all(expected.iter().map(|(duty, dv, root, _)| {
+            state.backend.await_aggregate(*duty, *dv, Some(*root))
         })))
         .await?;
     let mut checks = Vec::with_capacity(combined.len());

@@ -141,6 +141,7 @@ impl Backend<P> for FakeBackend {
         &self,
         duty: Duty,
         dv_pubkey: PublicKey,
+        _message_root: Option<Root>,
     ) -> Result<SignedData<P>, BackendError> {
         Ok(self.combined.get(&(duty, dv_pubkey)).await)
     }

@@ -1,0 +1,338 @@
+//! The duty database: what consensus decided, indexed the way a validator client asks for it,
+//! and awaitable (a validator client's request blocks until the cluster decided).
+//!
+//! Stored per duty type:
+//! - attester: attestation data by `(slot, committee index)`, and the DV public key by
+//!   `(slot, committee index, position in committee)` (to map a submitted attestation to its
+//!   validator);
+//! - proposer: the block by slot;
+//! - aggregator: the aggregate attestation by `(slot, attestation data root)`;
+//! - sync contribution: the contribution by `(slot, subcommittee index, beacon block root)`.
+//!
+//! A second decision for the same key with different data is refused (consensus decides once
+//! per duty, so this only happens on a bug or a corrupt peer) and the first is kept.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use mosaic_crypto::bls::PublicKey;
+use mosaic_types::consensus::altair::SyncCommitteeContribution;
+use mosaic_types::consensus::phase0::AttestationData;
+use mosaic_types::consensus::versioned::{Attestation, ProducedBlock};
+use mosaic_types::consensus::Preset;
+use mosaic_types::{Root, Slot};
+use tokio::sync::Notify;
+
+use crate::duty::{Duty, DutyType};
+use crate::unsigned::{UnsignedData, UnsignedDataSet};
+
+/// Why a decision could not be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DutyDbError {
+    /// A different value is already stored under the same key.
+    #[error("{duty}: a different {what} was already decided for {key}")]
+    Conflict {
+        /// The duty.
+        duty: Duty,
+        /// What conflicted.
+        what: &'static str,
+        /// The key, readable.
+        key: String,
+    },
+    /// The duty is older than the trim boundary.
+    #[error("{duty} is before slot {trimmed_before}, which the database no longer keeps")]
+    Expired {
+        /// The duty.
+        duty: Duty,
+        /// The first slot kept.
+        trimmed_before: Slot,
+    },
+    /// The set's duty type differs from the duty's.
+    #[error("{duty}: decided set is for {set:?}")]
+    WrongDutyType {
+        /// The duty.
+        duty: Duty,
+        /// The set's duty type.
+        set: DutyType,
+    },
+}
+
+struct State<P: Preset> {
+    attestation_data: HashMap<(Slot, u64), AttestationData>,
+    attester_keys: HashMap<(Slot, u64, u64), PublicKey>,
+    proposals: HashMap<Slot, (PublicKey, ProducedBlock<P>)>,
+    aggregates: HashMap<(Slot, Root), Attestation<P>>,
+    contributions: HashMap<(Slot, u64, Root), SyncCommitteeContribution<P>>,
+    trimmed_before: Slot,
+}
+
+impl<P: Preset> Default for State<P> {
+    fn default() -> Self {
+        Self {
+            attestation_data: HashMap::new(),
+            attester_keys: HashMap::new(),
+            proposals: HashMap::new(),
+            aggregates: HashMap::new(),
+            contributions: HashMap::new(),
+            trimmed_before: 0,
+        }
+    }
+}
+
+fn insert_once<K: std::hash::Hash + Eq, V: PartialEq>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    conflict: impl FnOnce() -> DutyDbError,
+) -> Result<(), DutyDbError> {
+    match map.get(&key) {
+        Some(existing) if *existing != value => Err(conflict()),
+        Some(_) => Ok(()),
+        None => {
+            map.insert(key, value);
+            Ok(())
+        }
+    }
+}
+
+/// The duty database of one node.
+pub struct DutyDb<P: Preset> {
+    state: Mutex<State<P>>,
+    changed: Notify,
+}
+
+impl<P: Preset> Default for DutyDb<P> {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            changed: Notify::new(),
+        }
+    }
+}
+
+impl<P: Preset> std::fmt::Debug for DutyDb<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("DutyDb")
+            .field("attestation_data", &state.attestation_data.len())
+            .field("proposals", &state.proposals.len())
+            .field("aggregates", &state.aggregates.len())
+            .field("contributions", &state.contributions.len())
+            .finish()
+    }
+}
+
+impl<P: Preset> DutyDb<P> {
+    /// An empty database.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<P>> {
+        // Every statement leaves the maps consistent, so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores what consensus decided for `duty`. Storing the same decision again is a no-op.
+    pub fn store(&self, duty: Duty, set: &UnsignedDataSet<P>) -> Result<(), DutyDbError> {
+        let expected = match duty.duty_type {
+            DutyType::BuilderProposer => DutyType::Proposer,
+            other => other,
+        };
+        if set.duty_type != expected && set.duty_type != duty.duty_type {
+            return Err(DutyDbError::WrongDutyType {
+                duty,
+                set: set.duty_type,
+            });
+        }
+        let mut state = self.state();
+        if duty.slot < state.trimmed_before {
+            return Err(DutyDbError::Expired {
+                duty,
+                trimmed_before: state.trimmed_before,
+            });
+        }
+        let mut result = Ok(());
+        for (pubkey, datum) in &set.data {
+            let stored = Self::store_datum(&mut state, duty, pubkey, datum);
+            if result.is_ok() {
+                result = stored;
+            }
+        }
+        drop(state);
+        self.changed.notify_waiters();
+        result
+    }
+
+    fn store_datum(
+        state: &mut State<P>,
+        duty: Duty,
+        pubkey: &PublicKey,
+        datum: &UnsignedData<P>,
+    ) -> Result<(), DutyDbError> {
+        match datum {
+            UnsignedData::Attestation(datum) => {
+                let data = datum.attestation_data;
+                let committee = datum.attestation_duty.committee_index;
+                insert_once(
+                    &mut state.attestation_data,
+                    (duty.slot, committee),
+                    data,
+                    || DutyDbError::Conflict {
+                        duty,
+                        what: "attestation data",
+                        key: format!("committee {committee}"),
+                    },
+                )?;
+                let position = datum.attestation_duty.validator_committee_index;
+                insert_once(
+                    &mut state.attester_keys,
+                    (duty.slot, committee, position),
+                    *pubkey,
+                    || DutyDbError::Conflict {
+                        duty,
+                        what: "attester",
+                        key: format!("committee {committee} position {position}"),
+                    },
+                )
+            }
+            UnsignedData::Proposal(datum) => insert_once(
+                &mut state.proposals,
+                duty.slot,
+                (*pubkey, datum.block.clone()),
+                || DutyDbError::Conflict {
+                    duty,
+                    what: "block",
+                    key: format!("slot {}", duty.slot),
+                },
+            ),
+            UnsignedData::AggregatedAttestation(attestation) => {
+                let data_root: Root = attestation_data_root(attestation);
+                insert_once(
+                    &mut state.aggregates,
+                    (duty.slot, data_root),
+                    attestation.as_ref().clone(),
+                    || DutyDbError::Conflict {
+                        duty,
+                        what: "aggregate attestation",
+                        key: format!("data root {data_root}"),
+                    },
+                )
+            }
+            UnsignedData::SyncContributions(contributions) => {
+                for contribution in contributions {
+                    let key = (
+                        duty.slot,
+                        contribution.subcommittee_index,
+                        contribution.beacon_block_root,
+                    );
+                    insert_once(&mut state.contributions, key, contribution.clone(), || {
+                        DutyDbError::Conflict {
+                            duty,
+                            what: "sync contribution",
+                            key: format!("subcommittee {}", contribution.subcommittee_index),
+                        }
+                    })?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets everything before `slot`.
+    pub fn trim(&self, slot: Slot) {
+        let mut state = self.state();
+        state.trimmed_before = state.trimmed_before.max(slot);
+        state.attestation_data.retain(|(s, _), _| *s >= slot);
+        state.attester_keys.retain(|(s, _, _), _| *s >= slot);
+        state.proposals.retain(|s, _| *s >= slot);
+        state.aggregates.retain(|(s, _), _| *s >= slot);
+        state.contributions.retain(|(s, _, _), _| *s >= slot);
+    }
+
+    async fn wait_for<T>(&self, mut lookup: impl FnMut(&State<P>) -> Option<T>) -> T {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(found) = lookup(&self.state()) {
+                return found;
+            }
+            notified.await;
+        }
+    }
+
+    /// The decided attestation data for a committee; waits until decided.
+    pub fn await_attestation_data(
+        &self,
+        slot: Slot,
+        committee_index: u64,
+    ) -> impl Future<Output = AttestationData> + Send + '_ {
+        self.wait_for(move |state| {
+            state
+                .attestation_data
+                .get(&(slot, committee_index))
+                .copied()
+        })
+    }
+
+    /// The decided block of `slot` and its proposer; waits until decided.
+    pub fn await_proposal(
+        &self,
+        slot: Slot,
+    ) -> impl Future<Output = (PublicKey, ProducedBlock<P>)> + Send + '_ {
+        self.wait_for(move |state| state.proposals.get(&slot).cloned())
+    }
+
+    /// The decided aggregate for attestation data with root `data_root`; waits until decided.
+    pub fn await_aggregate(
+        &self,
+        slot: Slot,
+        data_root: Root,
+    ) -> impl Future<Output = Attestation<P>> + Send + '_ {
+        self.wait_for(move |state| state.aggregates.get(&(slot, data_root)).cloned())
+    }
+
+    /// The decided sync contribution; waits until decided.
+    pub fn await_contribution(
+        &self,
+        slot: Slot,
+        subcommittee_index: u64,
+        beacon_block_root: Root,
+    ) -> impl Future<Output = SyncCommitteeContribution<P>> + Send + '_ {
+        self.wait_for(move |state| {
+            state
+                .contributions
+                .get(&(slot, subcommittee_index, beacon_block_root))
+                .cloned()
+        })
+    }
+
+    /// The DV whose attester duty is `position` in committee `committee_index` at `slot`, once
+    /// the attestation data of that committee is decided.
+    pub fn attester_pubkey(
+        &self,
+        slot: Slot,
+        committee_index: u64,
+        position: u64,
+    ) -> Option<PublicKey> {
+        self.state()
+            .attester_keys
+            .get(&(slot, committee_index, position))
+            .copied()
+    }
+
+    /// The decided attestation data, if decided (no waiting).
+    pub fn attestation_data(&self, slot: Slot, committee_index: u64) -> Option<AttestationData> {
+        self.state()
+            .attestation_data
+            .get(&(slot, committee_index))
+            .copied()
+    }
+}
+
+/// `hash_tree_root` of an attestation's data (the key aggregates are requested by).
+pub fn attestation_data_root<P: Preset>(attestation: &Attestation<P>) -> Root {
+    attestation.message_root()
+}

@@ -1,0 +1,382 @@
+//! The scheduler and the fetcher: a slot ticker that resolves duties each epoch and, at each
+//! duty's offset in its slot, fetches what the cluster must agree on from the beacon node and
+//! proposes it to consensus.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use mosaic_beacon::ProduceBlockRequest;
+use mosaic_core::signeddata::SignedData;
+use mosaic_core::unsigned::{AttestationDatum, ProposalDatum, UnsignedData, UnsignedDataSet};
+use mosaic_core::{Duty, DutyType};
+use mosaic_crypto::bls::PublicKey;
+use mosaic_types::consensus::Preset;
+use mosaic_types::{Epoch, ForkName, Slot};
+
+use crate::broadcast::short;
+use crate::core::Core;
+use crate::schedule::{is_aggregator, is_sync_committee_aggregator, EpochDuties};
+
+async fn sleep_until(time: SystemTime) {
+    if let Ok(wait) = time.duration_since(SystemTime::now()) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Runs the slot ticker until the task is dropped.
+pub(crate) async fn run_scheduler<P: Preset>(core: Arc<Core<P>>) {
+    let chain = core.chain.clone();
+    if chain.before_genesis(SystemTime::now()) {
+        tracing::info!("waiting for genesis");
+        sleep_until(chain.slot_start(0)).await;
+    }
+    let mut resolved_for: Option<Epoch> = None;
+    let mut slot = core.current_slot();
+    loop {
+        let epoch = chain.epoch_of(slot);
+        if resolved_for != Some(epoch) {
+            resolve(&core, epoch).await;
+            resolved_for = Some(epoch);
+            let next_core = core.clone();
+            tokio::spawn(async move { resolve(&next_core, epoch + 1).await });
+            let registration_core = core.clone();
+            tokio::spawn(async move { submit_registrations(&registration_core, epoch).await });
+        }
+        if let Some(duties) = core.schedule.epoch(epoch) {
+            start_slot(&core, slot, &duties);
+        }
+        housekeeping(&core, slot);
+        let next = slot + 1;
+        sleep_until(chain.slot_start(next)).await;
+        // Jump to the real current slot after a pause instead of replaying stale slots.
+        slot = core.current_slot().max(next);
+    }
+}
+
+async fn resolve<P: Preset>(core: &Core<P>, epoch: Epoch) {
+    for attempt in 0..3u32 {
+        let result = async {
+            core.schedule
+                .resolve_indices(&core.client, &core.validators)
+                .await
+                .map_err(|source| crate::schedule::ScheduleError::Beacon { epoch, source })?;
+            core.schedule
+                .resolve_epoch(&core.client, &core.chain, epoch)
+                .await
+        }
+        .await;
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(epoch, attempt, %error, "duty resolution failed");
+                tokio::time::sleep(core.chain.slot_duration / 4).await;
+            }
+        }
+    }
+}
+
+fn housekeeping<P: Preset>(core: &Core<P>, slot: Slot) {
+    let keep_from = slot.saturating_sub(core.chain.slots_per_epoch() * 2);
+    core.dutydb.trim(keep_from);
+    core.sigpipe.trim(keep_from);
+    core.tracker.expire(slot.saturating_sub(2));
+    core.schedule
+        .trim(core.chain.epoch_of(slot).saturating_sub(1));
+}
+
+fn start_slot<P: Preset>(core: &Arc<Core<P>>, slot: Slot, duties: &EpochDuties) {
+    if let Some((pubkey, _)) = duties.proposers.get(&slot) {
+        let core = core.clone();
+        let pubkey = *pubkey;
+        tokio::spawn(async move { propose_block(&core, slot, pubkey).await });
+    }
+    if let Some(attesters) = duties.attesters.get(&slot) {
+        let attesters = attesters.clone();
+        for (pubkey, _) in &attesters {
+            core.tracker
+                .expect(Duty::new(slot, DutyType::Attester), pubkey);
+        }
+        let core_for_attest = core.clone();
+        let for_attest = attesters.clone();
+        tokio::spawn(async move { attest(&core_for_attest, slot, &for_attest).await });
+        let core = core.clone();
+        tokio::spawn(async move { aggregate(&core, slot, &attesters).await });
+    }
+    if !duties.sync.is_empty() {
+        for (pubkey, _) in &duties.sync {
+            core.tracker
+                .expect(Duty::new(slot, DutyType::SyncMessage), pubkey);
+        }
+        let core = core.clone();
+        let members = duties.sync.clone();
+        tokio::spawn(async move { contribute(&core, slot, &members).await });
+    }
+}
+
+async fn propose_block<P: Preset>(core: &Core<P>, slot: Slot, pubkey: PublicKey) {
+    let duty = Duty::new(slot, DutyType::Proposer);
+    core.tracker.expect(duty, &pubkey);
+    // The validator client starts the proposal by sending its randao partial; the block can
+    // only be produced with the cluster's aggregated reveal.
+    let randao = match core
+        .await_aggregate(Duty::new(slot, DutyType::Randao), pubkey, None)
+        .await
+    {
+        Ok(SignedData::Randao(randao)) => randao,
+        Ok(_) | Err(_) => {
+            core.tracker.failed(duty, "no_randao");
+            tracing::warn!(%duty, "no aggregated randao reveal before the deadline");
+            return;
+        }
+    };
+    let request = ProduceBlockRequest::new(slot, randao.signature);
+    let started = std::time::Instant::now();
+    match core.client.produce_block(&request).await {
+        Ok(response) => {
+            core.metrics.beacon_request(
+                "produce_block",
+                started.elapsed(),
+                mosaic_monitor::RequestOutcome::Ok,
+            );
+            let mut set = UnsignedDataSet::new(DutyType::Proposer);
+            set.data.insert(
+                pubkey,
+                UnsignedData::Proposal(Box::new(ProposalDatum {
+                    block: response.block,
+                })),
+            );
+            core.propose(duty, &set).await;
+        }
+        Err(error) => {
+            core.metrics.beacon_request(
+                "produce_block",
+                started.elapsed(),
+                mosaic_monitor::RequestOutcome::Error,
+            );
+            core.tracker.failed(duty, "fetch");
+            tracing::warn!(%duty, %error, "block production failed");
+        }
+    }
+}
+
+async fn attest<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    attesters: &[(PublicKey, mosaic_beacon::AttesterDuty)],
+) {
+    let duty = Duty::new(slot, DutyType::Attester);
+    sleep_until(core.chain.slot_start(slot) + core.chain.slot_duration / 3).await;
+    let mut by_committee: BTreeMap<u64, mosaic_types::consensus::phase0::AttestationData> =
+        BTreeMap::new();
+    let mut set = UnsignedDataSet::new(DutyType::Attester);
+    for (pubkey, attester) in attesters {
+        let committee = attester.committee_index;
+        let data = match by_committee.get(&committee) {
+            Some(data) => *data,
+            None => {
+                let started = std::time::Instant::now();
+                match core.client.attestation_data(slot, committee).await {
+                    Ok(data) => {
+                        core.metrics.beacon_request(
+                            "attestation_data",
+                            started.elapsed(),
+                            mosaic_monitor::RequestOutcome::Ok,
+                        );
+                        by_committee.insert(committee, data);
+                        data
+                    }
+                    Err(error) => {
+                        core.metrics.beacon_request(
+                            "attestation_data",
+                            started.elapsed(),
+                            mosaic_monitor::RequestOutcome::Error,
+                        );
+                        core.tracker.failed(duty, "fetch");
+                        tracing::warn!(%duty, committee, %error, "attestation data fetch failed");
+                        continue;
+                    }
+                }
+            }
+        };
+        set.data.insert(
+            *pubkey,
+            UnsignedData::Attestation(Box::new(AttestationDatum {
+                attestation_data: data,
+                attestation_duty: *attester,
+            })),
+        );
+    }
+    if !set.data.is_empty() {
+        core.propose(duty, &set).await;
+    }
+}
+
+async fn aggregate<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    attesters: &[(PublicKey, mosaic_beacon::AttesterDuty)],
+) {
+    let duty = Duty::new(slot, DutyType::Aggregator);
+    let selection_duty = Duty::new(slot, DutyType::PrepareAggregator);
+    sleep_until(core.chain.slot_start(slot) + core.chain.slot_duration * 2 / 3).await;
+    let mut set = UnsignedDataSet::new(DutyType::Aggregator);
+    let fork = core.chain.fork_at_epoch(core.chain.epoch_of(slot));
+    for (pubkey, attester) in attesters {
+        // Without the cluster's selection proof (the validator client did not ask for one
+        // or too few operators did), this validator cannot aggregate.
+        let proof = match tokio::time::timeout(
+            core.chain.slot_duration / 6,
+            core.sigpipe.await_aggregate(selection_duty, *pubkey, None),
+        )
+        .await
+        {
+            Ok(SignedData::BeaconCommitteeSelection(selection)) => selection.selection_proof,
+            _ => continue,
+        };
+        if !is_aggregator(
+            attester.committee_length,
+            core.chain.target_aggregators_per_committee,
+            &proof.0,
+        ) {
+            continue;
+        }
+        core.tracker.expect(duty, pubkey);
+        let Some(data) = core.dutydb.attestation_data(slot, attester.committee_index) else {
+            core.tracker.failed(duty, "no_attestation_data");
+            continue;
+        };
+        let data_root = tree_hash::TreeHash::tree_hash_root(&data).into();
+        let fetched = if fork >= ForkName::Electra {
+            core.client
+                .aggregate_attestation(slot, data_root, attester.committee_index)
+                .await
+        } else {
+            core.client
+                .aggregate_attestation_v1(slot, data_root)
+                .await
+                .map(|a| phase0_versioned(fork, a))
+        };
+        match fetched {
+            Ok(attestation) => {
+                set.data.insert(
+                    *pubkey,
+                    UnsignedData::AggregatedAttestation(Box::new(attestation)),
+                );
+            }
+            Err(error) => {
+                core.tracker.failed(duty, "fetch");
+                tracing::warn!(%duty, validator = %short(pubkey), %error, "aggregate fetch failed");
+            }
+        }
+    }
+    if !set.data.is_empty() {
+        core.propose(duty, &set).await;
+    }
+}
+
+fn phase0_versioned<P: Preset>(
+    fork: ForkName,
+    attestation: mosaic_types::consensus::phase0::Attestation<P>,
+) -> mosaic_types::consensus::versioned::Attestation<P> {
+    use mosaic_types::consensus::versioned::Attestation as A;
+    match fork {
+        ForkName::Phase0 => A::Phase0(attestation),
+        ForkName::Altair => A::Altair(attestation),
+        ForkName::Bellatrix => A::Bellatrix(attestation),
+        ForkName::Capella => A::Capella(attestation),
+        _ => A::Deneb(attestation),
+    }
+}
+
+async fn contribute<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    members: &[(PublicKey, mosaic_beacon::SyncDuty)],
+) {
+    let duty = Duty::new(slot, DutyType::SyncContribution);
+    let selection_duty = Duty::new(slot, DutyType::PrepareSyncContribution);
+    let message_duty = Duty::new(slot, DutyType::SyncMessage);
+    sleep_until(core.chain.slot_start(slot) + core.chain.slot_duration * 2 / 3).await;
+    let subcommittee_size = core.chain.sync_subcommittee_size().max(1);
+    let mut set = UnsignedDataSet::new(DutyType::SyncContribution);
+    for (pubkey, member) in members {
+        let mut subcommittees: Vec<u64> = member
+            .validator_sync_committee_indices
+            .iter()
+            .map(|index| index / subcommittee_size)
+            .collect();
+        subcommittees.sort_unstable();
+        subcommittees.dedup();
+        // The block root the cluster's sync message signed.
+        let message = match tokio::time::timeout(
+            core.chain.slot_duration / 6,
+            core.sigpipe.await_aggregate(message_duty, *pubkey, None),
+        )
+        .await
+        {
+            Ok(SignedData::SyncMessage(message)) => message,
+            _ => continue,
+        };
+        let mut contributions = Vec::new();
+        for subcommittee in subcommittees {
+            let selection_root = selection_message_root(slot, subcommittee);
+            let proof = match tokio::time::timeout(
+                Duration::from_millis(50),
+                core.sigpipe
+                    .await_aggregate(selection_duty, *pubkey, Some(selection_root)),
+            )
+            .await
+            {
+                Ok(SignedData::SyncCommitteeSelection(selection)) => selection.selection_proof,
+                _ => continue,
+            };
+            if !is_sync_committee_aggregator(&core.chain, &proof.0) {
+                continue;
+            }
+            core.tracker.expect(duty, pubkey);
+            match core
+                .client
+                .sync_committee_contribution(slot, subcommittee, message.beacon_block_root)
+                .await
+            {
+                Ok(contribution) => contributions.push(contribution),
+                Err(error) => {
+                    core.tracker.failed(duty, "fetch");
+                    tracing::warn!(%duty, subcommittee, %error, "contribution fetch failed");
+                }
+            }
+        }
+        if !contributions.is_empty() {
+            set.data
+                .insert(*pubkey, UnsignedData::SyncContributions(contributions));
+        }
+    }
+    if !set.data.is_empty() {
+        core.propose(duty, &set).await;
+    }
+}
+
+fn selection_message_root(slot: Slot, subcommittee_index: u64) -> mosaic_types::Root {
+    tree_hash::TreeHash::tree_hash_root(
+        &mosaic_types::consensus::altair::SyncAggregatorSelectionData {
+            slot,
+            subcommittee_index,
+        },
+    )
+    .into()
+}
+
+/// Submits the lock's pre-signed builder registrations once per epoch (spec:
+/// duty-scheduling.md "Builder Registration"), when the builder API is enabled.
+async fn submit_registrations<P: Preset>(core: &Core<P>, epoch: Epoch) {
+    if core.registrations.is_empty() {
+        return;
+    }
+    // Three quarters into the epoch's first slot, away from the slot's duties.
+    let first = core.chain.first_slot(epoch);
+    sleep_until(core.chain.slot_start(first) + core.chain.slot_duration * 3 / 4).await;
+    if let Err(error) = core.client.register_validators(&core.registrations).await {
+        tracing::warn!(epoch, %error, "builder registrations not submitted");
+    }
+}

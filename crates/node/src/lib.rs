@@ -1,0 +1,16 @@
+//! A Mosaic distributed validator node (DESIGN §1): the duty pipeline of `mosaic-core` wired to
+//! a beacon node, the cluster's peers (p2p), a validator API and a monitoring server.
+//!
+//! [`node::start`] starts every task; [`node::RunningNode::stop`] stops them.
+
+pub mod broadcast;
+pub mod core;
+mod duties;
+pub mod node;
+pub mod registrations;
+pub mod schedule;
+pub mod sigpipe;
+pub mod tracker;
+pub mod validator_api;
+
+pub use node::{fetch_chain, start, NodeConfig, NodeError, RunningNode};
