@@ -71,7 +71,7 @@ pub(crate) struct FakeBackend {
     pub(crate) proposals: Decided<Slot, ProducedBlock<P>>,
     pub(crate) aggregates: Decided<(Slot, Root), Attestation<P>>,
     pub(crate) contributions: Decided<(Slot, u64, Root), SyncCommitteeContribution<P>>,
-    pub(crate) combined: Decided<(Duty, PublicKey), SignedData<P>>,
+    pub(crate) combined: Decided<(Duty, PublicKey), Vec<SignedData<P>>>,
     pub(crate) proposers: Mutex<HashMap<Slot, PublicKey>>,
     pub(crate) indices: Mutex<HashMap<u64, PublicKey>>,
     pub(crate) attesters: Mutex<HashMap<(Slot, u64, u64), PublicKey>>,
@@ -81,6 +81,20 @@ pub(crate) struct FakeBackend {
 }
 
 impl FakeBackend {
+    /// Adds a combined object for `(duty, dv)`.
+    pub(crate) fn add_combined(&self, duty: Duty, dv: PublicKey, data: SignedData<P>) {
+        let mut list = self
+            .combined
+            .values
+            .lock()
+            .unwrap()
+            .get(&(duty, dv))
+            .cloned()
+            .unwrap_or_default();
+        list.push(data);
+        self.combined.set((duty, dv), list);
+    }
+
     /// Everything submitted so far.
     pub(crate) fn submitted(&self) -> Vec<(PublicKey, SignedData<P>)> {
         self.submitted.lock().unwrap().clone()
@@ -141,9 +155,15 @@ impl Backend<P> for FakeBackend {
         &self,
         duty: Duty,
         dv_pubkey: PublicKey,
-        _message_root: Option<Root>,
+        message_root: Option<Root>,
     ) -> Result<SignedData<P>, BackendError> {
-        Ok(self.combined.get(&(duty, dv_pubkey)).await)
+        let combined = self.combined.get(&(duty, dv_pubkey)).await;
+        // The object with the asked message root; else the first one (a node that combined
+        // the wrong object, for the test that the validator API catches it).
+        let wanted = combined
+            .iter()
+            .find(|data| message_root.is_none_or(|root| data.message_root() == root));
+        Ok(wanted.unwrap_or(&combined[0]).clone())
     }
 
     fn dv_pubkey_by_index(&self, validator_index: u64) -> Option<PublicKey> {
