@@ -71,18 +71,28 @@ pub async fn serve<P: Preset, B: Backend<P>>(
         address: config.listen,
         source,
     })?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let app = Arc::new(app::App {
         keys: config.keys,
         signing: config.signing,
         backend,
         upstream,
         request_timeout: config.request_timeout,
+        stopping: stopping.clone(),
         preset: std::marker::PhantomData,
     });
     let router = router::router(app);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let mut stopped = stopping;
     let handle = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        };
         if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stopped)
             .await
         {
             tracing::error!(%error, "validator API server stopped");

@@ -43,5 +43,6 @@ pub(crate) async fn proxy<P: Preset, B: Backend<P>>(
         .upstream
         .send(method, &target, &headers, body, streaming)
         .await?;
-    Ok(passthrough(response, streaming))
+    let stop = streaming.then(|| state.stopping.clone());
+    Ok(passthrough(response, streaming, stop))
 }

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
+use tokio::sync::watch;
 
 use crate::error::{ApiError, VapiError};
 
@@ -66,8 +67,9 @@ impl Upstream {
         })
     }
 
-    /// Sends a request to the first beacon node that answers (starting with the one that
-    /// answered last). Nodes that cannot be reached are skipped; any HTTP answer counts.
+    /// Sends a request to the first healthy beacon node (starting with the one that answered
+    /// last): nodes that cannot be reached or answer 5xx are skipped, unless they are the last
+    /// one left, whose answer is returned as it is.
     /// `streaming` requests (the event stream) have no overall deadline.
     pub(crate) async fn send(
         &self,
@@ -96,6 +98,10 @@ impl Upstream {
                 request = request.timeout(self.timeout);
             }
             match request.send().await {
+                Ok(response) if response.status().is_server_error() && offset + 1 < count => {
+                    tracing::debug!(%base, status = %response.status(), "beacon node failed");
+                    failures.push(format!("{base}: HTTP {}", response.status()));
+                }
                 Ok(response) => {
                     self.preferred.store(index, Ordering::Relaxed);
                     return Ok(response);
@@ -146,7 +152,7 @@ impl Upstream {
             })?;
             Ok(Ok(bytes))
         } else {
-            Ok(Err(passthrough(response, false)))
+            Ok(Err(passthrough(response, false, None)))
         }
     }
 }
@@ -168,8 +174,13 @@ fn error_text(error: &reqwest::Error) -> String {
 }
 
 /// The beacon node's answer as the validator API's answer: status, end-to-end headers and the
-/// body, streamed chunk by chunk.
-pub(crate) fn passthrough(response: reqwest::Response, streaming: bool) -> Response {
+/// body, streamed chunk by chunk. A streaming answer (the event stream) also ends when `stop`
+/// turns true, so that an open stream does not hold the server's shutdown.
+pub(crate) fn passthrough(
+    response: reqwest::Response,
+    streaming: bool,
+    stop: Option<watch::Receiver<bool>>,
+) -> Response {
     let mut builder = Response::builder().status(response.status());
     for (name, value) in response.headers() {
         let dropped = is_hop_by_hop(name) || (streaming && name == "content-length");
@@ -177,10 +188,17 @@ pub(crate) fn passthrough(response: reqwest::Response, streaming: bool) -> Respo
             builder = builder.header(name, value);
         }
     }
-    let chunks = futures_util::stream::unfold(Some(response), |state| async move {
-        let mut response = state?;
-        match response.chunk().await {
-            Ok(Some(chunk)) => Some((Ok::<Bytes, reqwest::Error>(chunk), Some(response))),
+    let chunks = futures_util::stream::unfold(Some((response, stop)), |state| async move {
+        let (mut response, mut stop) = state?;
+        let chunk = match stop.as_mut() {
+            Some(stop) => tokio::select! {
+                chunk = response.chunk() => chunk,
+                _ = stop.wait_for(|stopped| *stopped) => return None,
+            },
+            None => response.chunk().await,
+        };
+        match chunk {
+            Ok(Some(chunk)) => Some((Ok::<Bytes, reqwest::Error>(chunk), Some((response, stop)))),
             Ok(None) => None,
             Err(error) => Some((Err(error), None)),
         }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{query, slot_of_json};
-use crate::app::{verify_signature, AppState};
+use crate::app::{AppState, SignatureCheck};
 use crate::backend::Backend;
 use crate::encoding::{self, parse_json, require_json_body};
 use crate::error::ApiError;
@@ -66,26 +66,31 @@ fn attester_of<P: Preset, B: Backend<P>>(
     attestation: &Attestation<P>,
     what: &str,
 ) -> Result<PublicKey, ApiError> {
-    let (position, data) = match attestation {
+    let invalid = |reason: String| ApiError::bad_request(format!("{what} {reason}"));
+    let (committee_index, position, data) = match attestation {
         Attestation::Phase0(a)
         | Attestation::Altair(a)
         | Attestation::Bellatrix(a)
         | Attestation::Capella(a)
-        | Attestation::Deneb(a) => (single_bit(a.aggregation_bits.iter()), &a.data),
-        Attestation::Electra(_) | Attestation::Fulu(_) => {
-            return Err(ApiError::bad_request(format!(
-                "{what}: electra attestations are submitted as SingleAttestation"
-            )))
+        | Attestation::Deneb(a) => {
+            let position = single_bit(a.aggregation_bits.iter()).map_err(invalid)?;
+            (a.data.index, position, &a.data)
+        }
+        Attestation::Electra(a) | Attestation::Fulu(a) => {
+            let committee = single_bit(a.committee_bits.iter())
+                .map_err(|reason| invalid(reason.replace("aggregation", "committee")))?;
+            let position = single_bit(a.aggregation_bits.iter()).map_err(invalid)?;
+            (committee, position, &a.data)
         }
     };
-    let position = position.map_err(|reason| ApiError::bad_request(format!("{what} {reason}")))?;
     state
         .backend
-        .attester_pubkey(data.slot, data.index, position)
+        .attester_pubkey(data.slot, committee_index, position)
         .ok_or_else(|| {
             ApiError::bad_request(format!(
-                "{what}: no attester duty of this cluster at slot {} committee {} position {position}",
-                data.slot, data.index
+                "{what}: no attester duty of this cluster at slot {} committee {committee_index} \
+                 position {position}",
+                data.slot
             ))
         })
 }
@@ -96,6 +101,7 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
     attestations: Vec<SubmittedAttestation<P>>,
 ) -> Result<Response, ApiError> {
     let mut partials = Vec::with_capacity(attestations.len());
+    let mut checks = Vec::with_capacity(attestations.len());
     for (position, attestation) in attestations.into_iter().enumerate() {
         let what = format!(
             "attestation {position} for slot {}",
@@ -108,10 +114,11 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
             }
         };
         let data = SignedData::Attestation(attestation);
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.verify(checks).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 
@@ -154,6 +161,31 @@ pub(crate) async fn submit_attestations_v1<P: Preset, B: Backend<P>>(
     submit_attestations(&state, attestations).await
 }
 
+/// An electra-on attestation: a `SingleAttestation` (what validator clients send), or an
+/// `Attestation` with one committee bit and one aggregation bit.
+fn electra_attestation<P: Preset>(
+    item: Value,
+    fork: ForkName,
+    position: usize,
+) -> Result<SubmittedAttestation<P>, ApiError> {
+    if item.get("attester_index").is_some() {
+        serde_json::from_value::<SingleAttestation>(item)
+            .map(|attestation| SubmittedAttestation::Single {
+                version: fork,
+                attestation: Box::new(attestation),
+            })
+            .map_err(|error| {
+                ApiError::bad_request(format!(
+                    "attestation {position} is not a SingleAttestation: {error}"
+                ))
+            })
+    } else {
+        Attestation::from_json_at(item, fork)
+            .map(|attestation| SubmittedAttestation::Aggregated(Box::new(attestation)))
+            .map_err(|error| ApiError::bad_request(format!("attestation {position}: {error}")))
+    }
+}
+
 /// `POST /eth/v2/beacon/pool/attestations`: `SingleAttestation` from electra, `Attestation`
 /// before (fork from `Eth-Consensus-Version`, else from the slot).
 pub(crate) async fn submit_attestations_v2<P: Preset, B: Backend<P>>(
@@ -174,18 +206,7 @@ pub(crate) async fn submit_attestations_v2<P: Preset, B: Backend<P>>(
         items
             .into_iter()
             .enumerate()
-            .map(|(position, item)| {
-                serde_json::from_value::<SingleAttestation>(item)
-                    .map(|attestation| SubmittedAttestation::Single {
-                        version: fork,
-                        attestation: Box::new(attestation),
-                    })
-                    .map_err(|error| {
-                        ApiError::bad_request(format!(
-                            "attestation {position} is not a SingleAttestation: {error}"
-                        ))
-                    })
-            })
+            .map(|(position, item)| electra_attestation(item, fork, position))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         pre_electra_attestations(&state, items, Some(fork))?
@@ -232,10 +253,12 @@ pub(crate) async fn aggregate_attestation_v1<P: Preset, B: Backend<P>>(
     encoding::data(&attestation)
 }
 
-/// `GET /eth/v2/validator/aggregate_attestation`: `{"version", "data"}`.
+/// `GET /eth/v2/validator/aggregate_attestation`: `{"version", "data"}`, or SSZ with
+/// `Eth-Consensus-Version` when the client prefers it.
 pub(crate) async fn aggregate_attestation_v2<P: Preset, B: Backend<P>>(
     state: AppState<P, B>,
     params: Result<Query<AggregateQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let attestation = state
@@ -245,6 +268,9 @@ pub(crate) async fn aggregate_attestation_v2<P: Preset, B: Backend<P>>(
             params.committee_index,
         ))
         .await?;
+    if encoding::wants_ssz(&headers) {
+        return Ok(encoding::ssz(attestation.fork_name(), attestation.to_ssz()));
+    }
     encoding::versioned_data(attestation.fork_name(), &attestation)
 }
 
@@ -272,6 +298,7 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
     fork: Option<ForkName>,
 ) -> Result<Response, ApiError> {
     let mut partials = Vec::with_capacity(items.len());
+    let mut checks = Vec::with_capacity(2 * items.len());
     for (position, item) in items.into_iter().enumerate() {
         let fork = match fork {
             Some(fork) => fork,
@@ -300,18 +327,22 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
             slot,
             selection_proof,
         });
-        if !verify_signature(&dv, selection_proof, selection.signing_root(&state.signing)) {
-            return Err(ApiError::bad_request(format!(
+        checks.push(SignatureCheck {
+            key: dv,
+            root: selection.signing_root(&state.signing),
+            signature: selection_proof,
+            failure: ApiError::bad_request(format!(
                 "{what}: selection proof of validator {} is not the cluster's aggregated \
                  selection proof (get it from POST /eth/v1/validator/beacon_committee_selections)",
                 dv.to_hex()
-            )));
-        }
+            )),
+        });
         let data = SignedData::AggregateAndProof(Box::new(aggregate));
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.verify(checks).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 

@@ -95,10 +95,9 @@ async fn produce<P: Preset, B: Backend<P>>(
         epoch: state.epoch_of(slot),
         signature: params.randao_reveal,
     });
-    state.verify_partial(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
-    state
-        .wait(state.backend.submit_partials(vec![(dv, randao)]))
-        .await?;
+    let check = state.partial_check(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
+    state.verify(vec![check]).await?;
+    state.submit(vec![(dv, randao)]).await?;
     let block = state.wait(state.backend.proposal(slot)).await?;
     let fork = block.fork_name();
     let blinded = block.is_blinded();
@@ -211,10 +210,10 @@ async fn publish<P: Preset, B: Backend<P>>(
         )));
     }
     let data = SignedData::Proposal(Box::new(block));
-    state.verify_partial(&dv, &data, &what)?;
     state
-        .wait(state.backend.submit_partials(vec![(dv, data)]))
+        .verify(vec![state.partial_check(&dv, &data, &what)?])
         .await?;
+    state.submit(vec![(dv, data)]).await?;
     Ok(encoding::ok())
 }
 

@@ -11,7 +11,7 @@ use mosaic_core::{Duty, DutyType};
 use mosaic_crypto::bls::PublicKey;
 use mosaic_types::consensus::Preset;
 
-use crate::app::{verify_signature, AppState};
+use crate::app::{AppState, SignatureCheck};
 use crate::backend::Backend;
 use crate::encoding::{self, parse_json, require_json_body};
 use crate::error::ApiError;
@@ -24,9 +24,11 @@ async fn exchange<P: Preset, B: Backend<P>>(
     duty_type: DutyType,
 ) -> Result<Vec<SignedData<P>>, ApiError> {
     let slots_per_epoch = state.signing.network.slots_per_epoch;
-    for (dv, data, what) in &partials {
-        state.verify_partial(dv, data, what)?;
-    }
+    let checks = partials
+        .iter()
+        .map(|(dv, data, what)| state.partial_check(dv, data, what))
+        .collect::<Result<Vec<_>, _>>()?;
+    state.verify(checks).await?;
     let mut expected = Vec::with_capacity(partials.len());
     let mut submitted = Vec::with_capacity(partials.len());
     for (dv, data, what) in partials {
@@ -34,28 +36,30 @@ async fn exchange<P: Preset, B: Backend<P>>(
         expected.push((duty, dv, data.message_root(), what));
         submitted.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(submitted)).await?;
+    state.submit(submitted).await?;
     let combined = state
         .wait(try_join_all(expected.iter().map(|(duty, dv, root, _)| {
             state.backend.await_aggregate(*duty, *dv, Some(*root))
         })))
         .await?;
+    let mut checks = Vec::with_capacity(combined.len());
     for ((_, dv, message_root, what), combined) in expected.iter().zip(&combined) {
-        let valid = combined.duty_type() == duty_type
-            && combined.message_root() == *message_root
-            && verify_signature(
-                dv,
-                combined.signature(),
-                combined.signing_root(&state.signing),
-            );
-        if !valid {
-            return Err(ApiError::internal(format!(
-                "{what}: the node's combined {duty_type:?} object is not this selection validly \
-                 signed by distributed validator {}",
-                dv.to_hex()
-            )));
+        let failure = ApiError::internal(format!(
+            "{what}: the node's combined {duty_type:?} object is not this selection validly \
+             signed by distributed validator {}",
+            dv.to_hex()
+        ));
+        if combined.duty_type() != duty_type || combined.message_root() != *message_root {
+            return Err(failure);
         }
+        checks.push(SignatureCheck {
+            key: *dv,
+            root: combined.signing_root(&state.signing),
+            signature: combined.signature(),
+            failure,
+        });
     }
+    state.verify(checks).await?;
     Ok(combined)
 }
 

@@ -28,10 +28,10 @@ pub(crate) async fn voluntary_exit<P: Preset, B: Backend<P>>(
     );
     let dv = state.dv_by_index(exit.message.validator_index, &what)?;
     let data = SignedData::VoluntaryExit(exit);
-    state.verify_partial(&dv, &data, &what)?;
     state
-        .wait(state.backend.submit_partials(vec![(dv, data)]))
+        .verify(vec![state.partial_check(&dv, &data, &what)?])
         .await?;
+    state.submit(vec![(dv, data)]).await?;
     Ok(encoding::ok())
 }
 
@@ -47,6 +47,7 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
     let registrations: Vec<SignedValidatorRegistrationV1> =
         parse_json(&body, "validator registration list")?;
     let mut partials = Vec::with_capacity(registrations.len());
+    let mut checks = Vec::with_capacity(registrations.len());
     for (position, mut registration) in registrations.into_iter().enumerate() {
         let share_hex = registration.message.pubkey.to_hex();
         let what = format!("validator registration {position} of {share_hex}");
@@ -60,9 +61,10 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
             })?;
         registration.message.pubkey = BlsPubkey(dv.to_bytes());
         let data = SignedData::BuilderRegistration(registration);
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.verify(checks).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }

@@ -13,7 +13,7 @@ use mosaic_types::{Root, Slot};
 use serde::Deserialize;
 
 use super::query;
-use crate::app::{verify_signature, AppState};
+use crate::app::{AppState, SignatureCheck};
 use crate::backend::Backend;
 use crate::encoding::{self, parse_json, require_json_body};
 use crate::error::ApiError;
@@ -27,6 +27,7 @@ pub(crate) async fn submit_sync_messages<P: Preset, B: Backend<P>>(
     require_json_body(&headers, "sync committee messages")?;
     let messages: Vec<SyncCommitteeMessage> = parse_json(&body, "sync committee message list")?;
     let mut partials = Vec::with_capacity(messages.len());
+    let mut checks = Vec::with_capacity(messages.len());
     for (position, message) in messages.into_iter().enumerate() {
         let what = format!(
             "sync committee message {position} for slot {}",
@@ -34,10 +35,11 @@ pub(crate) async fn submit_sync_messages<P: Preset, B: Backend<P>>(
         );
         let dv = state.dv_by_index(message.validator_index, &what)?;
         let data = SignedData::SyncMessage(message);
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.verify(checks).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }
 
@@ -78,6 +80,7 @@ pub(crate) async fn contribution_and_proofs<P: Preset, B: Backend<P>>(
     let items: Vec<SignedContributionAndProof<P>> =
         parse_json(&body, "contribution and proof list")?;
     let mut partials = Vec::with_capacity(items.len());
+    let mut checks = Vec::with_capacity(2 * items.len());
     for (position, item) in items.into_iter().enumerate() {
         let message = &item.message;
         let contribution = &message.contribution;
@@ -92,21 +95,21 @@ pub(crate) async fn contribution_and_proofs<P: Preset, B: Backend<P>>(
             subcommittee_index: contribution.subcommittee_index,
             selection_proof: message.selection_proof,
         });
-        if !verify_signature(
-            &dv,
-            message.selection_proof,
-            selection.signing_root(&state.signing),
-        ) {
-            return Err(ApiError::bad_request(format!(
+        checks.push(SignatureCheck {
+            key: dv,
+            root: selection.signing_root(&state.signing),
+            signature: message.selection_proof,
+            failure: ApiError::bad_request(format!(
                 "{what}: selection proof of validator {} is not the cluster's aggregated \
                  selection proof (get it from POST /eth/v1/validator/sync_committee_selections)",
                 dv.to_hex()
-            )));
-        }
+            )),
+        });
         let data = SignedData::ContributionAndProof(Box::new(item));
-        state.verify_partial(&dv, &data, &what)?;
+        checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.wait(state.backend.submit_partials(partials)).await?;
+    state.verify(checks).await?;
+    state.submit(partials).await?;
     Ok(encoding::ok())
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use mosaic_beacon::BeaconCommitteeSelection;
 use mosaic_core::signeddata::{SignedData, SubmittedAttestation};
 use mosaic_types::consensus::electra::SingleAttestation;
-use mosaic_types::consensus::phase0;
 use mosaic_types::consensus::versioned::{Attestation, SignedAggregateAndProof};
+use mosaic_types::consensus::{phase0, ForkVersioned};
 use mosaic_types::{BlsSignature, ForkName, Root};
 use serde_json::json;
 use ssz_types::BitList;
@@ -285,9 +285,25 @@ async fn aggregate_attestation_v1_and_v2() {
     let (status, body) = json_of(response).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({ "version": "phase0", "data": attestation }));
+    let response = h
+        .http
+        .get(format!(
+            "{}/eth/v2/validator/aggregate_attestation?attestation_data_root={}&slot=40",
+            h.url,
+            root.to_hex()
+        ))
+        .header("accept", "application/octet-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["eth-consensus-version"], "phase0");
+    assert_eq!(
+        response.bytes().await.unwrap().to_vec(),
+        Attestation::<P>::Phase0(attestation).to_ssz()
+    );
     assert_eq!(
         *h.backend.aggregate_committees.lock().unwrap(),
-        vec![None, Some(2)]
+        vec![None, Some(2), None]
     );
 }
 
@@ -379,4 +395,56 @@ async fn aggregate_and_proofs_need_the_combined_selection_and_a_valid_partial() 
         h.backend.submitted(),
         vec![(h.dv(), good.clone()), (h.dv(), good)]
     );
+}
+
+#[tokio::test]
+async fn v2_electra_attestations_resolve_by_committee_bit_and_position() {
+    let h = Harness::start().await;
+    let slot = h.slot_at(ForkName::Electra, 4);
+    h.backend
+        .attesters
+        .lock()
+        .unwrap()
+        .insert((slot, 2, 5), h.dv());
+    let electra = |committees: &[usize], bits: &[usize]| {
+        let mut aggregation_bits = BitList::with_capacity(8).unwrap();
+        for bit in bits {
+            aggregation_bits.set(*bit, true).unwrap();
+        }
+        let mut committee_bits = ssz_types::BitVector::new();
+        for committee in committees {
+            committee_bits.set(*committee, true).unwrap();
+        }
+        let attestation = mosaic_types::consensus::electra::Attestation::<P> {
+            aggregation_bits,
+            data: attestation_data(slot, 0),
+            signature: BlsSignature([0; 96]),
+            committee_bits,
+        };
+        h.signed(&SignedData::Attestation(SubmittedAttestation::Aggregated(
+            Box::new(Attestation::Electra(attestation)),
+        )))
+    };
+    let path = "/eth/v2/beacon/pool/attestations";
+    for (attestation, reason) in [
+        (electra(&[], &[5]), "no committee bit"),
+        (electra(&[1, 2], &[5]), "more than one committee bit"),
+        (electra(&[1], &[5]), "no attester duty"),
+    ] {
+        let response = h
+            .post_versioned(
+                path,
+                ForkName::Electra,
+                &json!([attestation_json(&attestation)]),
+            )
+            .await;
+        assert_error(response, 400, &[reason]).await;
+    }
+    assert!(h.backend.submitted().is_empty());
+    let good = electra(&[2], &[5]);
+    let response = h
+        .post_versioned(path, ForkName::Electra, &json!([attestation_json(&good)]))
+        .await;
+    assert_eq!(json_of(response).await.0, 200);
+    assert_eq!(h.backend.submitted(), vec![(h.dv(), good)]);
 }

@@ -71,7 +71,7 @@ pub(crate) struct FakeBackend {
     pub(crate) proposals: Decided<Slot, ProducedBlock<P>>,
     pub(crate) aggregates: Decided<(Slot, Root), Attestation<P>>,
     pub(crate) contributions: Decided<(Slot, u64, Root), SyncCommitteeContribution<P>>,
-    pub(crate) combined: Decided<(Duty, PublicKey), SignedData<P>>,
+    pub(crate) combined: Decided<(Duty, PublicKey), Vec<SignedData<P>>>,
     pub(crate) proposers: Mutex<HashMap<Slot, PublicKey>>,
     pub(crate) indices: Mutex<HashMap<u64, PublicKey>>,
     pub(crate) attesters: Mutex<HashMap<(Slot, u64, u64), PublicKey>>,
@@ -81,6 +81,20 @@ pub(crate) struct FakeBackend {
 }
 
 impl FakeBackend {
+    /// Adds a combined object for `(duty, dv)`.
+    pub(crate) fn add_combined(&self, duty: Duty, dv: PublicKey, data: SignedData<P>) {
+        let mut list = self
+            .combined
+            .values
+            .lock()
+            .unwrap()
+            .get(&(duty, dv))
+            .cloned()
+            .unwrap_or_default();
+        list.push(data);
+        self.combined.set((duty, dv), list);
+    }
+
     /// Everything submitted so far.
     pub(crate) fn submitted(&self) -> Vec<(PublicKey, SignedData<P>)> {
         self.submitted.lock().unwrap().clone()
@@ -141,9 +155,15 @@ impl Backend<P> for FakeBackend {
         &self,
         duty: Duty,
         dv_pubkey: PublicKey,
-        _message_root: Option<Root>,
+        message_root: Option<Root>,
     ) -> Result<SignedData<P>, BackendError> {
-        Ok(self.combined.get(&(duty, dv_pubkey)).await)
+        let combined = self.combined.get(&(duty, dv_pubkey)).await;
+        // The object with the asked message root; else the first one (a node that combined
+        // the wrong object, for the test that the validator API catches it).
+        let wanted = combined
+            .iter()
+            .find(|data| message_root.is_none_or(|root| data.message_root() == root));
+        Ok(wanted.unwrap_or(&combined[0]).clone())
     }
 
     fn dv_pubkey_by_index(&self, validator_index: u64) -> Option<PublicKey> {
@@ -277,7 +297,20 @@ async fn bn_validator(State(bn): State<Arc<FakeBn>>, request: Request) -> Respon
 }
 
 async fn bn_events(State(bn): State<Arc<FakeBn>>, request: Request) -> Response {
-    record(&bn, request).await;
+    let recorded = record(&bn, request).await;
+    if recorded.path_and_query.contains("forever") {
+        let endless = futures_util::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((
+                Ok::<_, std::io::Error>(Bytes::from_static(b": keepalive\n\n")),
+                (),
+            ))
+        });
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(endless))
+            .unwrap();
+    }
     let chunks = [
         "event: head\ndata: {\"slot\":\"1\"}\n\n",
         "event: head\ndata: {\"slot\":\"2\"}\n\n",
@@ -365,7 +398,8 @@ pub(crate) struct Harness {
     /// A key that is neither.
     pub(crate) stranger_key: SecretKey,
     pub(crate) signing: SigningContext,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// The validator index of the cluster's validator.
@@ -421,7 +455,7 @@ impl Harness {
             request_timeout,
         };
         let (shutdown, stop) = oneshot::channel::<()>();
-        let (address, _task) = serve::<P, _>(config, backend.clone(), async move {
+        let (address, task) = serve::<P, _>(config, backend.clone(), async move {
             let _ = stop.await;
         })
         .await
@@ -435,8 +469,15 @@ impl Harness {
             share_key,
             stranger_key,
             signing,
-            _shutdown: shutdown,
+            shutdown,
+            task,
         }
+    }
+
+    /// Shuts the validator API down; whether its task ended within `limit`.
+    pub(crate) async fn stop(self, limit: Duration) -> bool {
+        let _ = self.shutdown.send(());
+        tokio::time::timeout(limit, self.task).await.is_ok()
     }
 
     pub(crate) fn dv(&self) -> PublicKey {
@@ -547,4 +588,18 @@ pub(crate) fn attestation_data(slot: Slot, index: u64) -> AttestationData {
             root: Root([0x33; 32]),
         },
     }
+}
+
+/// A beacon node that answers every request with 503 (syncing).
+pub(crate) async fn start_sick_bn() -> String {
+    let router = Router::new().fallback(|| async {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"code": 503, "message": "node is syncing"})),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{address}")
 }

@@ -7,6 +7,7 @@ mod attestations;
 mod harness;
 mod proposals;
 mod proxy;
+mod rejections;
 mod rewrite;
 mod selections;
 mod submissions;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{assert_error, json_of, Harness};
+use crate::harness::{assert_error, json_of, start_sick_bn, Harness};
 
 #[tokio::test]
 async fn unintercepted_paths_pass_with_method_query_headers_and_body() {
@@ -86,4 +86,39 @@ async fn the_first_beacon_node_that_answers_wins() {
     let (status, body) = json_of(h.get("/eth/v1/node/version").await).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["path_and_query"], json!("/eth/v1/node/version"));
+}
+
+#[tokio::test]
+async fn a_failing_beacon_node_is_skipped_unless_it_is_the_last() {
+    let sick = start_sick_bn().await;
+    let h = Harness::start_with_upstream_then_fake(vec![sick.clone()]).await;
+    let (status, body) = json_of(h.get("/eth/v1/node/syncing").await).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["path_and_query"], json!("/eth/v1/node/syncing"));
+    let h = Harness::start_with_upstream(vec![sick]).await;
+    let (status, body) = json_of(h.get("/eth/v1/node/syncing").await).await;
+    assert_eq!(status, 503);
+    assert_eq!(body, json!({"code": 503, "message": "node is syncing"}));
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let h = Harness::start().await;
+    let mut response = h
+        .http
+        .get(format!("{}/eth/v1/events?topics=forever", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.unwrap().is_some());
+    let reader = tokio::spawn(async move { while let Ok(Some(_)) = response.chunk().await {} });
+    assert!(
+        h.stop(std::time::Duration::from_secs(5)).await,
+        "server did not stop"
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(5), reader)
+        .await
+        .expect("stream did not end")
+        .unwrap();
 }

@@ -50,8 +50,9 @@ async fn beacon_committee_selections_answer_with_the_combined_proof() {
         "answered before the proofs combined"
     );
     assert_eq!(h.backend.submitted(), vec![(h.dv(), partial)]);
-    h.backend.combined.set(
-        (Duty::new(60, DutyType::PrepareAggregator), h.dv()),
+    h.backend.add_combined(
+        Duty::new(60, DutyType::PrepareAggregator),
+        h.dv(),
         combined.clone(),
     );
     let (status, body) = json_of(request.await.unwrap()).await;
@@ -100,8 +101,9 @@ async fn sync_committee_selections_answer_with_the_combined_proof() {
     let h = Harness::start().await;
     let partial = h.signed(&sync_selection(1));
     let combined = h.signed_by(&h.dv_key, &sync_selection(1));
-    h.backend.combined.set(
-        (Duty::new(60, DutyType::PrepareSyncContribution), h.dv()),
+    h.backend.add_combined(
+        Duty::new(60, DutyType::PrepareSyncContribution),
+        h.dv(),
         combined.clone(),
     );
     let response = h
@@ -122,8 +124,9 @@ async fn a_combined_proof_that_does_not_verify_is_not_handed_out() {
     let partial = h.signed(&sync_selection(1));
     // The node combined the proof of another subcommittee.
     let wrong = h.signed_by(&h.dv_key, &sync_selection(3));
-    h.backend.combined.set(
-        (Duty::new(60, DutyType::PrepareSyncContribution), h.dv()),
+    h.backend.add_combined(
+        Duty::new(60, DutyType::PrepareSyncContribution),
+        h.dv(),
         wrong,
     );
     let response = h
@@ -133,4 +136,30 @@ async fn a_combined_proof_that_does_not_verify_is_not_handed_out() {
         )
         .await;
     assert_error(response, 500, &["combined"]).await;
+}
+
+#[tokio::test]
+async fn one_validator_in_several_sync_subcommittees_gets_each_proof() {
+    let h = Harness::start().await;
+    let duty = Duty::new(60, DutyType::PrepareSyncContribution);
+    let partials = [h.signed(&sync_selection(1)), h.signed(&sync_selection(3))];
+    let combined = [
+        h.signed_by(&h.dv_key, &sync_selection(1)),
+        h.signed_by(&h.dv_key, &sync_selection(3)),
+    ];
+    // Decided in the other order than asked.
+    h.backend.add_combined(duty, h.dv(), combined[1].clone());
+    h.backend.add_combined(duty, h.dv(), combined[0].clone());
+    let response = h
+        .post(
+            "/eth/v1/validator/sync_committee_selections",
+            &json!([selection_json(&partials[0]), selection_json(&partials[1])]),
+        )
+        .await;
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({ "data": [selection_json(&combined[0]), selection_json(&combined[1])] })
+    );
 }
