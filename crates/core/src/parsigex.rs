@@ -136,7 +136,25 @@ impl SlotHorizon {
     }
 }
 
-/// Encodes this node's partials of `duty` as a `ParSigExMsg`.
+/// Encodes this node's partials of `duty` as as few `ParSigExMsg`s as the wire allows: a
+/// message's set is keyed by validator, so a validator with several objects for one duty (sync
+/// committee selections and contributions, one per subcommittee) needs one message per object.
+pub fn encode_all<P: Preset>(duty: Duty, partials: &[PartialSigned<P>]) -> Vec<Vec<u8>> {
+    let mut batches: Vec<Vec<PartialSigned<P>>> = Vec::new();
+    for partial in partials {
+        let free = batches
+            .iter_mut()
+            .find(|batch| batch.iter().all(|p| p.dv_pubkey != partial.dv_pubkey));
+        match free {
+            Some(batch) => batch.push(partial.clone()),
+            None => batches.push(vec![partial.clone()]),
+        }
+    }
+    batches.iter().map(|batch| encode(duty, batch)).collect()
+}
+
+/// Encodes partials of `duty` as one `ParSigExMsg`. The set is keyed by validator: of several
+/// partials of one validator only the last survives (see [`encode_all`]).
 pub fn encode<P: Preset>(duty: Duty, partials: &[PartialSigned<P>]) -> Vec<u8> {
     let set = partials
         .iter()
@@ -251,6 +269,32 @@ mod tests {
         assert_eq!(error.reason(), "share_idx_mismatch");
         let error = decode::<Minimal, _>(&bytes, "mallory", &peers(), 24, HORIZON).unwrap_err();
         assert_eq!(error.reason(), "unknown_peer");
+    }
+
+    #[test]
+    fn several_objects_of_one_validator_travel_in_separate_messages() {
+        let duty = Duty::new(24, crate::DutyType::Randao);
+        let mut second = partial(4);
+        second.data = SignedData::Randao(SignedRandao {
+            epoch: 4,
+            signature: second.data.signature(),
+        });
+        let messages = encode_all(duty, &[partial(4), second.clone()]);
+        assert_eq!(messages.len(), 2);
+        let decoded: Vec<_> = messages
+            .iter()
+            .flat_map(|bytes| {
+                decode::<Minimal, _>(bytes, "bob", &peers(), 24, HORIZON)
+                    .unwrap()
+                    .1
+            })
+            .collect();
+        assert_eq!(decoded, vec![partial(4), second]);
+        // Different validators share one message.
+        let other_key = mosaic_crypto::bls::SecretKey::from_bytes(&[9; 32]).unwrap();
+        let mut other = partial(4);
+        other.dv_pubkey = other_key.public_key();
+        assert_eq!(encode_all(duty, &[partial(4), other]).len(), 1);
     }
 
     #[test]

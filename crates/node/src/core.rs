@@ -172,12 +172,14 @@ impl<P: Preset> Core<P> {
         } else {
             partials.clone()
         };
-        let bytes = parsigex::encode(duty, &outgoing);
+        let messages = parsigex::encode_all(duty, &outgoing);
         let p2p = self.p2p.clone();
         tokio::spawn(async move {
-            for (peer, result) in p2p.broadcast(Protocol::Parsigex, &bytes).await {
-                if let Err(error) = result {
-                    tracing::debug!(%peer, %error, "partial signatures not sent");
+            for bytes in messages {
+                for (peer, result) in p2p.broadcast(Protocol::Parsigex, &bytes).await {
+                    if let Err(error) = result {
+                        tracing::debug!(%peer, %error, "partial signatures not sent");
+                    }
                 }
             }
         });

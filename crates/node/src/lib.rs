@@ -4,6 +4,7 @@
 //! [`node::start`] starts every task; [`node::RunningNode::stop`] stops them.
 
 pub mod broadcast;
+mod byzantine;
 pub mod core;
 mod duties;
 pub mod node;

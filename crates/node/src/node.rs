@@ -276,6 +276,9 @@ pub async fn start<P: Preset>(
             consensus,
             consensus_rx,
             consensus_tx,
+            config
+                .byzantine
+                .then(|| Secp256k1Signer::new(config.enr_key.clone())),
         )),
         tokio::spawn(run_p2p_events(
             core.clone(),
@@ -321,6 +324,7 @@ async fn run_consensus<P: Preset>(
     mut consensus: Consensus,
     mut inputs: mpsc::Receiver<ConsensusInput>,
     loopback: mpsc::Sender<ConsensusInput>,
+    equivocate_with: Option<Secp256k1Signer>,
 ) {
     let mut started: HashMap<Duty, Instant> = HashMap::new();
     let mut timers: HashMap<Duty, JoinHandle<()>> = HashMap::new();
@@ -358,8 +362,30 @@ async fn run_consensus<P: Preset>(
             match action {
                 Action::Broadcast(bytes) => {
                     let p2p = core.p2p.clone();
+                    let conflicting = equivocate_with.as_ref().and_then(|signer| {
+                        crate::byzantine::conflicting_pre_prepare(&bytes, signer)
+                    });
                     tokio::spawn(async move {
-                        p2p.broadcast(Protocol::Consensus, &bytes).await;
+                        match conflicting {
+                            // Equivocate: the real proposal to half the peers, a conflicting
+                            // one to the others.
+                            Some(conflicting) => {
+                                let own = p2p.local_peer_id();
+                                let others: Vec<PeerId> = p2p
+                                    .peers()
+                                    .iter()
+                                    .map(|peer| peer.peer_id)
+                                    .filter(|peer| *peer != own)
+                                    .collect();
+                                for (i, peer) in others.into_iter().enumerate() {
+                                    let message = if i % 2 == 0 { &bytes } else { &conflicting };
+                                    let _ = p2p.send(peer, Protocol::Consensus, message).await;
+                                }
+                            }
+                            None => {
+                                p2p.broadcast(Protocol::Consensus, &bytes).await;
+                            }
+                        }
                     });
                 }
                 Action::ArmTimer {

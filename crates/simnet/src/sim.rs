@@ -324,6 +324,14 @@ impl Simulator {
         serde_json::Value::Object(map)
     }
 
+    /// Every scheduled duty of the explicit validators in slots `first..=last` and whether an
+    /// includable submission arrived for it (see [`crate::report`]).
+    pub fn duty_report(&self, first: u64, last: u64) -> crate::report::DutyReport {
+        let mut chain = self.shared.chain();
+        let recorder = self.shared.recorder();
+        crate::report::duty_report(&mut chain, &recorder, first, last)
+    }
+
     /// The slashable double proposals seen.
     pub fn double_proposals(&self) -> Vec<crate::record::DoubleProposal> {
         self.shared.recorder().double_proposals().to_vec()
