@@ -4,10 +4,11 @@
 use std::error::Error;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    const FILES: [&str; 4] = [
+    const FILES: [&str; 5] = [
         "proto/core.proto",
         "proto/consensus.proto",
         "proto/parsigex.proto",
+        "proto/peerinfo.proto",
         "proto/priority.proto",
     ];
     for file in FILES {

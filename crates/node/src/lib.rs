@@ -8,6 +8,7 @@ mod byzantine;
 pub mod core;
 mod duties;
 pub mod node;
+pub mod peerinfo;
 pub mod registrations;
 pub mod schedule;
 pub mod sigpipe;

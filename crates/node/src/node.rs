@@ -270,6 +270,11 @@ pub async fn start<P: Preset>(
     });
 
     let p2p_addrs = p2p.listen_addrs();
+    let peer_info = Arc::new(crate::peerinfo::OwnInfo {
+        lock_hash: config.lock.lock_hash.clone(),
+        builder_api_enabled: config.builder,
+        started_at: SystemTime::now(),
+    });
     let tasks = vec![
         tokio::spawn(run_consensus(
             core.clone(),
@@ -285,7 +290,9 @@ pub async fn start<P: Preset>(
             events,
             peer_labels,
             peers.len(),
+            peer_info.clone(),
         )),
+        tokio::spawn(crate::peerinfo::run_exchange(p2p.clone(), peer_info)),
         tokio::spawn(crate::duties::run_scheduler(core.clone())),
         tokio::spawn(run_beacon_health(core.clone())),
         tokio::spawn(async move {
@@ -456,6 +463,7 @@ async fn run_p2p_events<P: Preset>(
     mut events: P2pEvents,
     labels: HashMap<PeerId, usize>,
     cluster_size: usize,
+    peer_info: Arc<crate::peerinfo::OwnInfo>,
 ) {
     let mut connected = std::collections::HashSet::new();
     let label = |peer: &PeerId| {
@@ -489,6 +497,12 @@ async fn run_p2p_events<P: Preset>(
                 let from = from.to_string();
                 tokio::spawn(async move { core.receive_partials(&from, &bytes).await });
             }
+            P2pEvent::Request {
+                from,
+                protocol: Protocol::PeerInfo,
+                bytes,
+                responder,
+            } => peer_info.answer(&from, &bytes, responder),
             P2pEvent::Received { .. } | P2pEvent::Request { .. } => {}
             P2pEvent::PeerConnected { peer } => {
                 connected.insert(peer);

@@ -39,6 +39,7 @@ struct Cluster {
     vcs: Vec<tokio::task::JoinHandle<()>>,
     genesis: u64,
     slot: Duration,
+    lock_hash: Vec<u8>,
 }
 
 async fn start_cluster(
@@ -138,6 +139,7 @@ async fn start_cluster(
         vcs,
         genesis,
         slot,
+        lock_hash: dealt.lock.lock_hash.clone(),
     }
 }
 
@@ -195,6 +197,16 @@ async fn four_nodes_perform_every_duty() {
     let cluster = start_cluster(4, 4, Duration::from_millis(1000), None).await;
     cluster.run_until_slot(17).await;
     cluster.assert_every_duty_succeeded(1, 16);
+    // Peers answer the peer info protocol with the cluster's lock hash.
+    let asker = &cluster.nodes[0].core.p2p;
+    let peer = cluster.nodes[1].core.p2p.local_peer_id();
+    let answer = asker
+        .request(peer, mosaic_p2p::Protocol::PeerInfo, &[])
+        .await
+        .unwrap();
+    let info = <mosaic_qbft::pb::PeerInfo as prost::Message>::decode(answer.as_slice()).unwrap();
+    assert_eq!(info.lock_hash, cluster.lock_hash);
+    assert!(info.sent_at.is_some() && info.started_at.is_some());
     cluster.stop().await;
 }
 

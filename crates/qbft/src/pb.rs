@@ -14,6 +14,22 @@ pub mod core {
     }
 }
 
+/// `app.peerinfo.peerinfopb.v1`.
+pub mod app {
+    /// `app.peerinfo`.
+    pub mod peerinfo {
+        /// `app.peerinfo.peerinfopb`.
+        pub mod peerinfopb {
+            /// `app.peerinfo.peerinfopb.v1`.
+            pub mod v1 {
+                include!(concat!(env!("OUT_DIR"), "/app.peerinfo.peerinfopb.v1.rs"));
+            }
+        }
+    }
+}
+
+pub use self::app::peerinfo::peerinfopb::v1::PeerInfo;
+
 /// `google.protobuf` well-known types used by the DV protos.
 pub mod google {
     /// `google.protobuf`.
