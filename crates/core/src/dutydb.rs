@@ -62,7 +62,9 @@ struct State<P: Preset> {
     attestation_data: HashMap<(Slot, u64), AttestationData>,
     attester_keys: HashMap<(Slot, u64, u64), PublicKey>,
     proposals: HashMap<Slot, (PublicKey, ProducedBlock<P>)>,
-    aggregates: HashMap<(Slot, Root), Attestation<P>>,
+    /// By slot and data root, one per committee (from electra every committee of a slot has
+    /// the same attestation data).
+    aggregates: HashMap<(Slot, Root), Vec<(u64, Attestation<P>)>>,
     contributions: HashMap<(Slot, u64, Root), SyncCommitteeContribution<P>>,
     trimmed_before: Slot,
 }
@@ -209,16 +211,22 @@ impl<P: Preset> DutyDb<P> {
             ),
             UnsignedData::AggregatedAttestation(attestation) => {
                 let data_root: Root = attestation_data_root(attestation);
-                insert_once(
-                    &mut state.aggregates,
-                    (duty.slot, data_root),
-                    attestation.as_ref().clone(),
-                    || DutyDbError::Conflict {
-                        duty,
-                        what: "aggregate attestation",
-                        key: format!("data root {data_root}"),
-                    },
-                )
+                let committee = attestation_committee(attestation);
+                let entries = state.aggregates.entry((duty.slot, data_root)).or_default();
+                match entries.iter().find(|(c, _)| *c == committee) {
+                    Some((_, existing)) if existing != attestation.as_ref() => {
+                        Err(DutyDbError::Conflict {
+                            duty,
+                            what: "aggregate attestation",
+                            key: format!("data root {data_root} committee {committee}"),
+                        })
+                    }
+                    Some(_) => Ok(()),
+                    None => {
+                        entries.push((committee, attestation.as_ref().clone()));
+                        Ok(())
+                    }
+                }
             }
             UnsignedData::SyncContributions(contributions) => {
                 for contribution in contributions {
@@ -285,13 +293,25 @@ impl<P: Preset> DutyDb<P> {
         self.wait_for(move |state| state.proposals.get(&slot).cloned())
     }
 
-    /// The decided aggregate for attestation data with root `data_root`; waits until decided.
+    /// The decided aggregate for attestation data with root `data_root` (of committee
+    /// `committee_index`, when given); waits until decided.
     pub fn await_aggregate(
         &self,
         slot: Slot,
         data_root: Root,
+        committee_index: Option<u64>,
     ) -> impl Future<Output = Attestation<P>> + Send + '_ {
-        self.wait_for(move |state| state.aggregates.get(&(slot, data_root)).cloned())
+        self.wait_for(move |state| {
+            state
+                .aggregates
+                .get(&(slot, data_root))
+                .and_then(|entries| {
+                    entries
+                        .iter()
+                        .find(|(c, _)| committee_index.is_none_or(|wanted| *c == wanted))
+                        .map(|(_, attestation)| attestation.clone())
+                })
+        })
     }
 
     /// The decided sync contribution; waits until decided.
@@ -332,7 +352,128 @@ impl<P: Preset> DutyDb<P> {
     }
 }
 
+/// The committee an aggregate belongs to: the first set committee bit from electra on, the
+/// data's index before.
+pub fn attestation_committee<P: Preset>(attestation: &Attestation<P>) -> u64 {
+    match attestation {
+        Attestation::Phase0(a)
+        | Attestation::Altair(a)
+        | Attestation::Bellatrix(a)
+        | Attestation::Capella(a)
+        | Attestation::Deneb(a) => a.data.index,
+        Attestation::Electra(a) | Attestation::Fulu(a) => a
+            .committee_bits
+            .iter()
+            .position(|bit| bit)
+            .map_or(0, |index| index as u64),
+    }
+}
+
 /// `hash_tree_root` of an attestation's data (the key aggregates are requested by).
 pub fn attestation_data_root<P: Preset>(attestation: &Attestation<P>) -> Root {
     attestation.message_root()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unsigned::AttestationDatum;
+    use mosaic_beacon::AttesterDuty;
+    use mosaic_types::consensus::{phase0, Minimal};
+    use mosaic_types::BlsPubkey;
+
+    fn key(byte: u8) -> PublicKey {
+        mosaic_crypto::bls::SecretKey::from_bytes(&[byte; 32])
+            .unwrap()
+            .public_key()
+    }
+
+    fn attester_set(
+        slot: u64,
+        committee: u64,
+        position: u64,
+        beacon_root: u8,
+    ) -> UnsignedDataSet<Minimal> {
+        let mut set = UnsignedDataSet::new(DutyType::Attester);
+        set.data.insert(
+            key(1),
+            UnsignedData::Attestation(Box::new(AttestationDatum {
+                attestation_data: phase0::AttestationData {
+                    slot,
+                    index: committee,
+                    beacon_block_root: Root([beacon_root; 32]),
+                    ..Default::default()
+                },
+                attestation_duty: AttesterDuty {
+                    pubkey: BlsPubkey(key(1).to_bytes()),
+                    validator_index: 9,
+                    committee_index: committee,
+                    committee_length: 4,
+                    committees_at_slot: 2,
+                    validator_committee_index: position,
+                    slot,
+                },
+            })),
+        );
+        set
+    }
+
+    #[tokio::test]
+    async fn a_waiting_request_is_answered_when_consensus_decides() {
+        let db = std::sync::Arc::new(DutyDb::<Minimal>::new());
+        let waiter = {
+            let db = db.clone();
+            tokio::spawn(async move { db.await_attestation_data(5, 1).await })
+        };
+        tokio::task::yield_now().await;
+        db.store(Duty::new(5, DutyType::Attester), &attester_set(5, 1, 2, 7))
+            .unwrap();
+        let data = waiter.await.unwrap();
+        assert_eq!(data.beacon_block_root, Root([7; 32]));
+        assert_eq!(db.attester_pubkey(5, 1, 2), Some(key(1)));
+        assert_eq!(db.attester_pubkey(5, 1, 3), None);
+    }
+
+    #[test]
+    fn a_conflicting_decision_is_refused_and_the_first_kept() {
+        let db = DutyDb::<Minimal>::new();
+        let duty = Duty::new(5, DutyType::Attester);
+        db.store(duty, &attester_set(5, 1, 2, 7)).unwrap();
+        // The same decision again is fine.
+        db.store(duty, &attester_set(5, 1, 2, 7)).unwrap();
+        let error = db.store(duty, &attester_set(5, 1, 2, 8)).unwrap_err();
+        assert!(matches!(error, DutyDbError::Conflict { .. }), "{error}");
+        assert_eq!(
+            db.attestation_data(5, 1).unwrap().beacon_block_root,
+            Root([7; 32])
+        );
+    }
+
+    #[test]
+    fn trimmed_slots_are_forgotten_and_refused() {
+        let db = DutyDb::<Minimal>::new();
+        db.store(Duty::new(5, DutyType::Attester), &attester_set(5, 1, 2, 7))
+            .unwrap();
+        db.trim(6);
+        assert!(db.attestation_data(5, 1).is_none());
+        let error = db
+            .store(Duty::new(5, DutyType::Attester), &attester_set(5, 1, 2, 7))
+            .unwrap_err();
+        assert!(matches!(error, DutyDbError::Expired { .. }));
+        // One slot inside the boundary is still accepted.
+        db.store(Duty::new(6, DutyType::Attester), &attester_set(6, 1, 2, 7))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_set_of_another_duty_type_is_refused() {
+        let db = DutyDb::<Minimal>::new();
+        let error = db
+            .store(
+                Duty::new(5, DutyType::Aggregator),
+                &attester_set(5, 1, 2, 7),
+            )
+            .unwrap_err();
+        assert!(matches!(error, DutyDbError::WrongDutyType { .. }));
+    }
 }

@@ -109,7 +109,11 @@ impl<P: Preset> Core<P> {
         use mosaic_core::DutyType as T;
         let slot = self.chain.slot_duration;
         let duration = match duty.duty_type {
-            T::Proposer | T::BuilderProposer | T::Randao => slot / 3,
+            // A third of the slot (spec), but at least the two first consensus rounds (a dead
+            // round-1 leader) on short test slots, and at most the slot.
+            T::Proposer | T::BuilderProposer | T::Randao => {
+                (slot / 3).max(Duration::from_millis(2_500)).min(slot)
+            }
             T::Attester | T::Aggregator | T::PrepareAggregator => slot * 2,
             T::SyncMessage => slot * 2 / 3,
             T::SyncContribution | T::PrepareSyncContribution | T::InfoSync => slot,
@@ -238,10 +242,15 @@ impl<P: Preset> Core<P> {
         &self,
         slot: Slot,
         data_root: Root,
+        committee_index: Option<u64>,
     ) -> Result<mosaic_types::consensus::versioned::Attestation<P>, WaitError> {
         let duty = Duty::new(slot, mosaic_core::DutyType::Aggregator);
-        self.until_deadline(duty, self.dutydb.await_aggregate(slot, data_root))
-            .await
+        self.until_deadline(
+            duty,
+            self.dutydb
+                .await_aggregate(slot, data_root, committee_index),
+        )
+        .await
     }
 
     /// The decided sync contribution.

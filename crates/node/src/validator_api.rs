@@ -92,10 +92,10 @@ impl<P: Preset> Backend<P> for NodeBackend<P> {
         &self,
         slot: Slot,
         attestation_data_root: Root,
-        _committee_index: Option<u64>,
+        committee_index: Option<u64>,
     ) -> Result<Attestation<P>, BackendError> {
         self.core
-            .aggregate_attestation(slot, attestation_data_root)
+            .aggregate_attestation(slot, attestation_data_root, committee_index)
             .await
             .map_err(waited)
     }

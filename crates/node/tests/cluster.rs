@@ -63,7 +63,12 @@ async fn start_cluster(
         keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
     };
     let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
+        .with_max_level(
+            std::env::var("MOSAIC_TEST_LOG")
+                .ok()
+                .and_then(|level| level.parse().ok())
+                .unwrap_or(tracing::Level::WARN),
+        )
         .with_test_writer()
         .try_init();
     let dealt = build_lock(&params).unwrap();
@@ -75,7 +80,7 @@ async fn start_cluster(
         .iter()
         .map(|v| BlsPubkey::from_slice(&v.public_key).unwrap())
         .collect();
-    config.filler_validators = 28;
+    config.filler_validators = (32usize).saturating_sub(validators as usize).max(16);
     config.slot_duration = slot;
     let sim = Simulator::new(config, Arc::new(SystemClock)).unwrap();
     let server = sim.serve(0).await.unwrap();
@@ -220,6 +225,70 @@ async fn honest_nodes_outlast_a_byzantine_one() {
             node.core.sigpipe.rejected_total() > 0,
             "an honest node counted no bad partial signature"
         );
+    }
+    cluster.stop().await;
+}
+
+/// Duty latency and capacity benchmark (not run by default):
+/// `MOSAIC_BENCH_VALIDATORS=1000 MOSAIC_BENCH_SLOT_MS=4000 cargo test -p mosaic-node --test
+/// cluster bench -- --ignored --nocapture`. Prints, per duty type, how many succeeded and the
+/// latency from the duty's trigger (slot start; a third of the slot for attestations and sync
+/// messages, two thirds for aggregations and contributions) to the beacon node's receipt.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark; run by hand"]
+async fn bench_duty_latency() {
+    let validators: u64 = std::env::var("MOSAIC_BENCH_VALIDATORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let slot_ms: u64 = std::env::var("MOSAIC_BENCH_SLOT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let epochs: u64 = std::env::var("MOSAIC_BENCH_EPOCHS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let cluster = start_cluster(4, validators, Duration::from_millis(slot_ms), None).await;
+    let last = epochs * 8;
+    cluster.run_until_slot(last + 1).await;
+    let report = cluster.sim.duty_report(1, last);
+    println!("validators {validators}, slot {slot_ms} ms, slots 1..={last}");
+    println!("| duty | expected | succeeded | success % | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (kind, outcome) in &report {
+        use mosaic_simnet::DutyKind;
+        let trigger = match kind {
+            DutyKind::Attestation | DutyKind::SyncMessage => slot_ms as i64 / 3,
+            DutyKind::Aggregate | DutyKind::SyncContribution => slot_ms as i64 * 2 / 3,
+            _ => 0,
+        };
+        let quantile = |q| {
+            outcome
+                .latency_quantile_ms(q)
+                .map(|ms| (ms - trigger).to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        let rate = if outcome.expected == 0 {
+            100.0
+        } else {
+            outcome.succeeded as f64 * 100.0 / outcome.expected as f64
+        };
+        println!(
+            "| {kind:?} | {} | {} | {rate:.2} | {} | {} |",
+            outcome.expected,
+            outcome.succeeded,
+            quantile(0.5),
+            quantile(0.99)
+        );
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status
+            .lines()
+            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        {
+            println!("process (4 nodes + simulator + 4 validator clients) {line}");
+        }
     }
     cluster.stop().await;
 }
