@@ -58,13 +58,16 @@ pub enum DutyDbError {
     },
 }
 
+/// An aggregate and the committee it aggregates.
+type CommitteeAggregate<P> = (u64, Attestation<P>);
+
 struct State<P: Preset> {
     attestation_data: HashMap<(Slot, u64), AttestationData>,
     attester_keys: HashMap<(Slot, u64, u64), PublicKey>,
     proposals: HashMap<Slot, (PublicKey, ProducedBlock<P>)>,
     /// By slot and data root, one per committee (from electra every committee of a slot has
     /// the same attestation data).
-    aggregates: HashMap<(Slot, Root), Vec<(u64, Attestation<P>)>>,
+    aggregates: HashMap<(Slot, Root), Vec<CommitteeAggregate<P>>>,
     contributions: HashMap<(Slot, u64, Root), SyncCommitteeContribution<P>>,
     trimmed_before: Slot,
 }
