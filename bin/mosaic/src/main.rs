@@ -30,6 +30,8 @@ enum Command {
     /// Import and export EIP-3076 slashing-protection history.
     #[command(subcommand)]
     Slashing(commands::slashing::SlashingCommand),
+    /// Run a whole cluster locally against a simulated beacon chain and report every duty.
+    Simnet(commands::simnet::SimnetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +42,7 @@ fn main() -> std::process::ExitCode {
         Command::Network(command) => commands::network::run(command),
         Command::Lock(command) => commands::lock::run(command),
         Command::Slashing(command) => commands::slashing::run(command),
+        Command::Simnet(args) => commands::simnet::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -4,4 +4,5 @@ pub(crate) mod combine;
 pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
+pub(crate) mod simnet;
 pub(crate) mod slashing;
