@@ -2,6 +2,7 @@
 //! Protocol logic lives in the crates under `crates/`.
 
 mod commands;
+mod run_config;
 mod timefmt;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     /// Import and export EIP-3076 slashing-protection history.
     #[command(subcommand)]
     Slashing(commands::slashing::SlashingCommand),
+    /// Run this operator's distributed validator node.
+    Run(Box<run_config::RunArgs>),
     /// Run a whole cluster locally against a simulated beacon chain and report every duty.
     Simnet(commands::simnet::SimnetArgs),
 }
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Network(command) => commands::network::run(command),
         Command::Lock(command) => commands::lock::run(command),
         Command::Slashing(command) => commands::slashing::run(command),
+        Command::Run(args) => commands::run::run(*args),
         Command::Simnet(args) => commands::simnet::run(args),
     };
     match result {

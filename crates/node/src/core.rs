@@ -85,6 +85,8 @@ pub struct Core<P: Preset> {
     pub share_index_by_peer: BTreeMap<String, u64>,
     /// The cluster's validators.
     pub validators: Vec<PublicKey>,
+    /// Each validator's public share held by this node: `(DV key, share key)`.
+    pub own_shares: Vec<(PublicKey, PublicKey)>,
     /// The lock's pre-signed builder registrations (empty unless the builder API is enabled).
     pub registrations: Vec<mosaic_types::SignedValidatorRegistrationV1>,
     /// Behave Byzantine (test clusters only): corrupt the partial signatures sent to peers.

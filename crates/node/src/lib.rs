@@ -11,5 +11,6 @@ pub mod registrations;
 pub mod schedule;
 pub mod sigpipe;
 pub mod tracker;
+pub mod validator_api;
 
 pub use node::{fetch_chain, start, NodeConfig, NodeError, RunningNode};

@@ -101,6 +101,10 @@ pub struct RunningNode<P: Preset> {
     pub monitoring: SocketAddr,
     /// The p2p listen addresses.
     pub p2p_addrs: Vec<Multiaddr>,
+    /// Where the validator API is to listen.
+    pub validator_api: SocketAddr,
+    /// The beacon nodes (proxied by the validator API).
+    pub beacon_urls: Vec<String>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -153,9 +157,6 @@ pub async fn start<P: Preset>(
     let validators_shares =
         validators_from_lock(lock).map_err(|e| NodeError::Lock(e.to_string()))?;
     let validators: Vec<PublicKey> = validators_shares.iter().map(|v| *v.dv_pubkey()).collect();
-    let threshold = lock.definition.threshold;
-    let parsigdb =
-        ParSigDb::new(threshold, validators_shares).map_err(|e| NodeError::Lock(e.to_string()))?;
     let peers = cluster_peers_from_lock(lock)?;
     let own_peer = mosaic_p2p::identity::peer_id_from_public_key(&config.enr_key.public_key())?;
     let own = peers
@@ -163,6 +164,16 @@ pub async fn start<P: Preset>(
         .find(|peer| peer.peer_id == own_peer)
         .ok_or(NodeError::NotAnOperator(own_peer))?
         .clone();
+    let own_shares: Vec<(PublicKey, PublicKey)> = validators_shares
+        .iter()
+        .filter_map(|v| {
+            v.public_share(own.index as u64 + 1)
+                .map(|share| (*v.dv_pubkey(), *share))
+        })
+        .collect();
+    let threshold = lock.definition.threshold;
+    let parsigdb =
+        ParSigDb::new(threshold, validators_shares).map_err(|e| NodeError::Lock(e.to_string()))?;
     let share_index_by_peer: BTreeMap<String, u64> = peers
         .iter()
         .map(|peer| (peer.peer_id.to_string(), peer.index as u64 + 1))
@@ -181,7 +192,8 @@ pub async fn start<P: Preset>(
     let metrics = Arc::new(Metrics::new());
     let health = Health::new(HealthConfig::new(
         usize::try_from(threshold).unwrap_or(usize::MAX),
-        validators.iter().map(PublicKey::to_bytes).collect(),
+        // The validator API reports calls, not which validators they named.
+        Vec::new(),
     ));
     let tracker = Arc::new(DutyTracker::new(metrics.clone()));
 
@@ -242,6 +254,7 @@ pub async fn start<P: Preset>(
         share_index: own.index as u64 + 1,
         share_index_by_peer,
         validators,
+        own_shares,
         registrations,
         byzantine: config.byzantine,
     });
@@ -289,6 +302,8 @@ pub async fn start<P: Preset>(
         core,
         monitoring,
         p2p_addrs,
+        validator_api: config.validator_api,
+        beacon_urls: config.beacon_urls.clone(),
         shutdown,
         tasks,
     })

@@ -32,7 +32,7 @@ mod streams;
 pub use config::{Backoff, P2pConfig};
 pub use error::{Error, NotClusterMember};
 pub use events::{Direction, InboundFailure, P2pEvent, P2pEvents, Responder};
-pub use libp2p::{Multiaddr, PeerId};
+pub use libp2p::{multiaddr, Multiaddr, PeerId};
 pub use node::{P2pHandle, P2pNode};
 pub use peers::{cluster_peers_from_enrs, cluster_peers_from_lock, ClusterPeer};
 pub use protocol::{ExchangePattern, Protocol};

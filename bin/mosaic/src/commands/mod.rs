@@ -4,5 +4,6 @@ pub(crate) mod combine;
 pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
+pub(crate) mod run;
 pub(crate) mod simnet;
 pub(crate) mod slashing;

@@ -1,0 +1,199 @@
+//! `mosaic run`: one operator's distributed validator node.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use mosaic_cluster::{Lock, VerifyOptions};
+use mosaic_core::chain::ChainSpec;
+use mosaic_node::NodeConfig;
+use mosaic_p2p::{Multiaddr, PeerId};
+use mosaic_types::consensus::{Mainnet, Minimal, Preset};
+
+use crate::run_config::{init_logging, RunArgs, RunConfig};
+
+/// Runs the node until SIGINT or SIGTERM.
+pub(crate) fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    init_logging(config.log_level, config.log_format)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run_node(config))
+}
+
+fn socket_multiaddr(addr: SocketAddr) -> Multiaddr {
+    let mut multiaddr = Multiaddr::empty();
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) => multiaddr.push(mosaic_p2p::multiaddr::Protocol::Ip4(ip)),
+        std::net::IpAddr::V6(ip) => multiaddr.push(mosaic_p2p::multiaddr::Protocol::Ip6(ip)),
+    }
+    multiaddr.push(mosaic_p2p::multiaddr::Protocol::Tcp(addr.port()));
+    multiaddr
+}
+
+/// Splits `/ip4/../tcp/../p2p/<id>` into the peer ID and its dialable address.
+fn peer_address(text: &str) -> anyhow::Result<(PeerId, Multiaddr)> {
+    let mut addr: Multiaddr = text
+        .parse()
+        .with_context(|| format!("--p2p-peers: {text:?} is not a multiaddr"))?;
+    match addr.pop() {
+        Some(mosaic_p2p::multiaddr::Protocol::P2p(peer)) => Ok((peer, addr)),
+        _ => bail!("--p2p-peers: {text:?} does not end in /p2p/<peer-id>"),
+    }
+}
+
+async fn wait_for_beacon(urls: &[String]) -> anyhow::Result<ChainSpec> {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match mosaic_node::fetch_chain(urls).await {
+            Ok(chain) => return Ok(chain),
+            Err(error) => {
+                tracing::warn!(%error, "beacon node not ready; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn run_node(config: RunConfig) -> anyhow::Result<()> {
+    let lock = Lock::load(&config.lock_file)?;
+    lock.verify_with(&VerifyOptions::default())
+        .with_context(|| format!("{}: verification failed", config.lock_file.display()))?;
+    let enr_key = mosaic_p2p::identity::load_enr_private_key(&config.private_key_file)
+        .with_context(|| format!("{}", config.private_key_file.display()))?;
+    let mut p2p_peers: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
+    for text in &config.p2p_peers {
+        let (peer, addr) = peer_address(text)?;
+        p2p_peers.entry(peer).or_default().push(addr);
+    }
+    let beacon_urls: Vec<String> = config
+        .beacon_node_endpoints
+        .iter()
+        .map(|url| url.as_str().trim_end_matches('/').to_string())
+        .collect();
+    let node_config = NodeConfig {
+        lock,
+        enr_key,
+        beacon_urls: beacon_urls.clone(),
+        validator_api: config.validator_api_address,
+        p2p_listen: config
+            .p2p_tcp_addresses
+            .iter()
+            .copied()
+            .map(socket_multiaddr)
+            .collect(),
+        p2p_peers,
+        monitoring: config.monitoring_address,
+        builder: config.builder_api,
+        byzantine: config.byzantine,
+    };
+    let chain = wait_for_beacon(&beacon_urls).await?;
+    if chain.preset_base == "minimal" {
+        run_with::<Minimal>(node_config, chain, &config).await
+    } else {
+        run_with::<Mainnet>(node_config, chain, &config).await
+    }
+}
+
+async fn run_with<P: Preset>(
+    node_config: NodeConfig,
+    chain: ChainSpec,
+    config: &RunConfig,
+) -> anyhow::Result<()> {
+    let node = mosaic_node::start::<P>(node_config, chain).await?;
+    let validator_api = mosaic_node::validator_api::serve(&node)
+        .await
+        .context("starting the validator API")?;
+    tracing::info!(
+        validator_api = %validator_api,
+        monitoring = %node.monitoring,
+        p2p = ?node.p2p_addrs,
+        "serving"
+    );
+    let vc = if config.builtin_vc {
+        let keys = mosaic_crypto::keystore::decrypt_dir(&config.validator_keys_dir)
+            .with_context(|| {
+                format!(
+                    "built-in validator client keys in {}",
+                    config.validator_keys_dir.display()
+                )
+            })?
+            .into_iter()
+            .map(|file| file.secret)
+            .collect();
+        let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{validator_api}")], keys);
+        if let Some(fee_recipient) = config.fee_recipient {
+            vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
+        }
+        vc_config.builder = config.builder_api;
+        let shutdown = node.shutdown_signal();
+        Some(tokio::spawn(async move {
+            if let Err(error) =
+                mosaic_vc::run::<P>(vc_config, Arc::new(mosaic_vc::NoGuard), shutdown).await
+            {
+                tracing::error!(%error, "built-in validator client stopped");
+            }
+        }))
+    } else {
+        None
+    };
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    node.stop().await;
+    if let Some(vc) = vc {
+        vc.abort();
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_addresses_split_into_id_and_address() {
+        let peer = PeerId::random();
+        let (parsed, addr) = peer_address(&format!("/ip4/127.0.0.1/tcp/3610/p2p/{peer}")).unwrap();
+        assert_eq!(parsed, peer);
+        assert_eq!(addr.to_string(), "/ip4/127.0.0.1/tcp/3610");
+        assert!(peer_address("/ip4/127.0.0.1/tcp/3610").is_err());
+        assert!(peer_address("not a multiaddr").is_err());
+    }
+
+    #[test]
+    fn socket_addresses_become_tcp_multiaddrs() {
+        let addr: SocketAddr = "127.0.0.1:3610".parse().unwrap();
+        assert_eq!(
+            socket_multiaddr(addr).to_string(),
+            "/ip4/127.0.0.1/tcp/3610"
+        );
+    }
+}
