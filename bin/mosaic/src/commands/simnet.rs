@@ -41,6 +41,8 @@ const SEED_SEARCH: u64 = 64;
 const GRACE_SLOT_FRACTION: u32 = 2;
 /// How long the watchdog lets nodes outlive the planned end of the run.
 const WATCHDOG_MARGIN: Duration = Duration::from_secs(30);
+/// Failed duties listed after the text summary.
+const MAX_FAILURES_SHOWN: usize = 10;
 /// Metrics copied from every node's `/metrics` into the JSON report.
 const REPORTED_METRICS: [&str; 3] = [
     "mosaic_parsig_rejected_total",
@@ -177,6 +179,18 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", report.summary.table());
+        for failure in report.summary.failures.iter().take(MAX_FAILURES_SHOWN) {
+            println!(
+                "failed: {} slot {} validator {}: {}",
+                failure.duty, failure.slot, failure.validator_index, failure.reason
+            );
+        }
+        if report.summary.failures.len() > MAX_FAILURES_SHOWN {
+            println!(
+                "… and {} more failures (--json lists them all)",
+                report.summary.failures.len() - MAX_FAILURES_SHOWN
+            );
+        }
         let slashable = report.json["slashable"]["double_proposals"]
             .as_array()
             .map_or(0, Vec::len);
@@ -313,7 +327,7 @@ async fn run_cluster(
     for spec in &specs {
         fleet.start(spec.index, "simnet start")?;
     }
-    let mut ledger = Ledger::new(&duties, window.first_slot);
+    let mut ledger = Ledger::new(&duties, window.first_slot..=window.last_slot);
     let mut events = Vec::new();
 
     let interrupted = tokio::select! {
@@ -671,7 +685,7 @@ mod tests {
         }]
         .into_iter()
         .collect();
-        let ledger = Ledger::new(&duties, 1);
+        let ledger = Ledger::new(&duties, 1..=15);
         let window = Window {
             first_slot: 1,
             last_slot: 15,

@@ -7,6 +7,7 @@
 //! in milliseconds after the start of the duty's slot.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 use mosaic_simnet::DutyKind;
 use serde::{Deserialize, Serialize};
@@ -52,17 +53,17 @@ pub(crate) struct Ledger {
     /// Accepted submissions for duties that were not scheduled, per kind (exits and
     /// registrations, or a sign of a bug when of a scheduled kind).
     unscheduled: BTreeMap<DutyKind, BTreeSet<(u64, u64)>>,
-    first_slot: u64,
+    slots: RangeInclusive<u64>,
 }
 
 impl Ledger {
-    /// A ledger of `duties`; records for slots before `first_slot` are ignored (the chain
-    /// records nothing for slot 0, and nodes may still be starting).
-    pub(crate) fn new(duties: &BTreeSet<Duty>, first_slot: u64) -> Self {
+    /// A ledger of `duties`; records for slots outside `slots` are ignored (the chain records
+    /// nothing for slot 0, and the nodes work on past the last slot until they are stopped).
+    pub(crate) fn new(duties: &BTreeSet<Duty>, slots: RangeInclusive<u64>) -> Self {
         Self {
             outcomes: duties.iter().map(|d| (*d, Outcome::default())).collect(),
             unscheduled: BTreeMap::new(),
-            first_slot,
+            slots,
         }
     }
 
@@ -76,7 +77,7 @@ impl Ledger {
             let Some(kind) = kind_named(&record.kind) else {
                 continue;
             };
-            if record.slot < self.first_slot {
+            if !self.slots.contains(&record.slot) {
                 continue;
             }
             let duty = Duty {
@@ -345,7 +346,7 @@ mod tests {
         let a = duty(1, DutyKind::Attestation, 0);
         let b = duty(1, DutyKind::Attestation, 1);
         let p = duty(2, DutyKind::Proposal, 1);
-        let mut ledger = Ledger::new(&[a, b, p].into_iter().collect(), 1);
+        let mut ledger = Ledger::new(&[a, b, p].into_iter().collect(), 1..=2);
         ledger.update(&[
             // Duplicates from several nodes: the earliest included one counts.
             record(a, 400, true),
@@ -353,8 +354,9 @@ mod tests {
             record(a, 100, false),
             // Only a late one: fails, with the reason.
             record(b, 1_500, false),
-            // Slot 0 and unscheduled records are not scored as scheduled duties.
+            // Records outside the window are ignored; unscheduled ones are counted apart.
             record(duty(0, DutyKind::Attestation, 2), 10, true),
+            record(duty(3, DutyKind::Attestation, 2), 10, true),
             record(duty(2, DutyKind::Exit, 3), 10, true),
             record(duty(2, DutyKind::Attestation, 3), 10, true),
         ]);
@@ -407,7 +409,7 @@ mod tests {
     #[test]
     fn updates_replace_earlier_scores() {
         let a = duty(3, DutyKind::SyncMessage, 0);
-        let mut ledger = Ledger::new(&[a].into_iter().collect(), 1);
+        let mut ledger = Ledger::new(&[a].into_iter().collect(), 1..=3);
         ledger.update(&[record(a, 100, true)]);
         assert_eq!(ledger.summary().failed(), 0);
         ledger.update(&[]);
