@@ -33,6 +33,8 @@ enum Command {
     Slashing(commands::slashing::SlashingCommand),
     /// Run this operator's distributed validator node.
     Run(Box<run_config::RunArgs>),
+    /// Run a whole cluster locally against a simulated beacon chain and report every duty.
+    Simnet(commands::simnet::SimnetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Command::Lock(command) => commands::lock::run(command),
         Command::Slashing(command) => commands::slashing::run(command),
         Command::Run(args) => commands::run::run(*args),
+        Command::Simnet(args) => commands::simnet::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
