@@ -284,11 +284,58 @@ impl ParSigDb {
         result
     }
 
+    /// Like [`ParSigDb::store`] for a partial whose signature the caller has already verified
+    /// against [`ParSigDb::public_share`] (e.g. in a batch, off the async runtime); every other
+    /// check still applies.
+    pub fn store_verified(
+        &mut self,
+        duty: Duty,
+        dv_pubkey: &PublicKey,
+        partial: PartialSignature,
+    ) -> Result<StoreOutcome, ParSigDbError> {
+        let result = self.try_store_checked(duty, dv_pubkey, partial, false);
+        if let Err(error) = &result {
+            if let Some(reason) = error.reason() {
+                self.rejections.record(reason, partial.share_index);
+            }
+        }
+        result
+    }
+
+    /// Counts a partial rejected before it reached the database (its signature did not
+    /// verify in the caller's batch).
+    pub fn record_invalid(&mut self, share_index: ShareIndex) {
+        self.rejections
+            .record(RejectReason::InvalidSignature, share_index);
+    }
+
+    /// The public share of `share_index` for validator `dv_pubkey`.
+    pub fn public_share(
+        &self,
+        dv_pubkey: &PublicKey,
+        share_index: ShareIndex,
+    ) -> Option<PublicKey> {
+        self.validators
+            .get(dv_pubkey)
+            .and_then(|validator| validator.public_share(share_index))
+            .copied()
+    }
+
     fn try_store(
         &mut self,
         duty: Duty,
         dv_pubkey: &PublicKey,
         partial: PartialSignature,
+    ) -> Result<StoreOutcome, ParSigDbError> {
+        self.try_store_checked(duty, dv_pubkey, partial, true)
+    }
+
+    fn try_store_checked(
+        &mut self,
+        duty: Duty,
+        dv_pubkey: &PublicKey,
+        partial: PartialSignature,
+        verify: bool,
     ) -> Result<StoreOutcome, ParSigDbError> {
         if duty.slot < self.trimmed_before {
             return Err(ParSigDbError::Expired {
@@ -329,9 +376,10 @@ impl ParSigDb {
         });
         // Verify before judging equivocation: anyone can claim a share index, only its holder
         // can sign for it.
-        if !partial
-            .signature
-            .verify(public_share, &partial.signing_root)
+        if verify
+            && !partial
+                .signature
+                .verify(public_share, &partial.signing_root)
         {
             return Err(ParSigDbError::InvalidSignature {
                 duty,

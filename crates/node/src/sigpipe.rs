@@ -54,7 +54,7 @@ pub struct SigPipe<P: Preset> {
     objects: Mutex<HashMap<ObjectKey, SignedData<P>>>,
     aggregated: Mutex<Aggregated<P>>,
     changed: Notify,
-    broadcaster: Broadcaster<P>,
+    broadcaster: Arc<Broadcaster<P>>,
     metrics: Arc<Metrics>,
     tracker: Arc<DutyTracker>,
 }
@@ -82,40 +82,81 @@ impl<P: Preset> SigPipe<P> {
                 by_duty: HashMap::new(),
             }),
             changed: Notify::new(),
-            broadcaster,
+            broadcaster: Arc::new(broadcaster),
             metrics,
             tracker,
         }
     }
 
     /// Verifies and stores partials of `duty`; aggregates and broadcasts those that reach the
-    /// threshold. Returns the number of partials rejected.
+    /// threshold. Signatures are verified in one batch on the blocking pool (one by one only if
+    /// the batch fails, to find the bad ones). Returns the number of partials rejected.
     pub async fn ingest(&self, duty: Duty, partials: &[PartialSigned<P>], source: Source) -> usize {
         let since_slot_start = SystemTime::now()
             .duration_since(self.chain.slot_start(duty.slot))
             .unwrap_or(Duration::ZERO);
         let mut rejected = 0;
+        // (partial, signing root, signature, public share if known)
+        let mut prepared = Vec::with_capacity(partials.len());
+        {
+            let db = lock(&self.parsigdb);
+            for partial in partials {
+                let signing_root = partial.data.signing_root(&self.chain.signing);
+                let Ok(signature) = Signature::from_bytes(&partial.data.signature().0) else {
+                    rejected += 1;
+                    self.metrics.parsig_rejected(
+                        duty.duty_type.name(),
+                        "malformed_signature",
+                        source.label(),
+                    );
+                    continue;
+                };
+                let share = db.public_share(&partial.dv_pubkey, partial.share_index);
+                prepared.push((partial, signing_root, signature, share));
+            }
+        }
+        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = prepared
+            .iter()
+            .filter_map(|(_, root, signature, share)| {
+                share.map(|share| (share, root.0.to_vec(), *signature))
+            })
+            .collect();
+        let verdicts = tokio::task::spawn_blocking(move || {
+            if !checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks) {
+                vec![true; checks.len()]
+            } else {
+                checks
+                    .iter()
+                    .map(|(share, root, signature)| signature.verify(share, root))
+                    .collect()
+            }
+        })
+        .await
+        .unwrap_or_default();
+        let mut verdicts = verdicts.into_iter();
         let mut complete = Vec::new();
-        for partial in partials {
-            let signing_root = partial.data.signing_root(&self.chain.signing);
-            let Ok(signature) = Signature::from_bytes(&partial.data.signature().0) else {
-                rejected += 1;
-                self.metrics.parsig_rejected(
-                    duty.duty_type.name(),
-                    "malformed_signature",
-                    source.label(),
-                );
-                continue;
-            };
-            let stored = lock(&self.parsigdb).store(
-                duty,
-                &partial.dv_pubkey,
-                PartialSignature {
+        for (partial, signing_root, signature, share) in prepared {
+            // Unknown validators and share indices are refused by the database itself.
+            let valid = share.is_none() || verdicts.next().unwrap_or(false);
+            let stored = if valid {
+                lock(&self.parsigdb).store_verified(
+                    duty,
+                    &partial.dv_pubkey,
+                    PartialSignature {
+                        share_index: partial.share_index,
+                        signing_root: signing_root.0,
+                        signature,
+                    },
+                )
+            } else {
+                lock(&self.parsigdb).record_invalid(partial.share_index);
+                Err(ParSigDbError::InvalidSignature {
+                    duty,
+                    dv_pubkey: partial.dv_pubkey.to_hex(),
                     share_index: partial.share_index,
                     signing_root: signing_root.0,
-                    signature,
-                },
-            );
+                })
+            };
             match stored {
                 Ok(StoreOutcome::Duplicate) => {}
                 Ok(outcome) => {
@@ -149,13 +190,20 @@ impl<P: Preset> SigPipe<P> {
     async fn complete(&self, event: mosaic_core::parsigdb::ThresholdReached) {
         let duty = event.duty;
         let root = Root(event.signing_root);
-        let aggregate = match sigagg::aggregate(
-            &event.partials,
-            self.threshold,
-            &event.dv_pubkey,
-            &event.signing_root,
-        ) {
-            Ok(aggregate) => aggregate,
+        let threshold = self.threshold;
+        let (partials, dv_pubkey, signing_root) =
+            (event.partials.clone(), event.dv_pubkey, event.signing_root);
+        let combined = tokio::task::spawn_blocking(move || {
+            sigagg::aggregate(&partials, threshold, &dv_pubkey, &signing_root)
+        })
+        .await;
+        let aggregate = match combined {
+            Ok(Ok(aggregate)) => aggregate,
+            Ok(Err(error)) => {
+                self.tracker.failed(duty, "aggregation");
+                tracing::error!(%duty, %error, "threshold partials did not combine");
+                return;
+            }
             Err(error) => {
                 self.tracker.failed(duty, "aggregation");
                 tracing::error!(%duty, %error, "threshold partials did not combine");
