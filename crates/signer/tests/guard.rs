@@ -273,7 +273,7 @@ fn a_database_failure_refuses_and_recovery_allows() {
     // Another connection (bypassing the lock file, as a misbehaving tool would) holds the write
     // lock: the guard cannot record, so it must not allow.
     let intruder = rusqlite::Connection::open(&path).unwrap();
-    intruder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    intruder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let why = reason(guard.check_block(&key, 1, signing_root(1)));
     assert!(why.contains("slashing protection database failed"), "{why}");
     assert!(guard

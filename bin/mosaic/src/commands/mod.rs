@@ -5,4 +5,5 @@ pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
 pub(crate) mod run;
+pub(crate) mod signer;
 pub(crate) mod slashing;
