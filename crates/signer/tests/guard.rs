@@ -270,21 +270,25 @@ fn a_database_failure_refuses_and_recovery_allows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slashing-protection.sqlite");
     let (guard, key) = solo_guard(dir.path());
-    // Another connection (bypassing the lock file, as a misbehaving tool would) holds the write
-    // lock: the guard cannot record, so it must not allow.
+    // Another connection (bypassing the lock file, as a misbehaving tool would) takes the
+    // block table away: the guard cannot check or record blocks, so it must not allow one.
     let intruder = rusqlite::Connection::open(&path).unwrap();
-    intruder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    intruder
+        .execute_batch("ALTER TABLE signed_blocks RENAME TO signed_blocks_away")
+        .unwrap();
     let why = reason(guard.check_block(&key, 1, signing_root(1)));
     assert!(why.contains("slashing protection database failed"), "{why}");
-    assert!(guard
-        .check_attestation(&key, 1, 2, signing_root(1))
-        .is_err());
-    assert_eq!(guard.stats().database_errors, 2);
-    intruder.execute_batch("ROLLBACK").unwrap();
-    guard.check_block(&key, 1, signing_root(1)).unwrap();
+    assert_eq!(guard.stats().database_errors, 1);
+    assert_eq!(guard.stats().blocks_refused, 1);
+    // Attestations do not touch that table: still checked and recorded.
     guard
         .check_attestation(&key, 1, 2, signing_root(1))
         .unwrap();
+    intruder
+        .execute_batch("ALTER TABLE signed_blocks_away RENAME TO signed_blocks")
+        .unwrap();
+    guard.check_block(&key, 1, signing_root(1)).unwrap();
+    assert_eq!(guard.stats().database_errors, 1);
 }
 
 #[test]
