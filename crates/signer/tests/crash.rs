@@ -27,6 +27,17 @@ const COUNT: u64 = 3;
 const SIGABRT: i32 = 6;
 const SIGKILL: i32 = 9;
 
+/// The tests here run one at a time: a child forked by one test holds copies of every open
+/// file of this process until it execs, including another test's database lock file, which
+/// would make that test's next child find its database "in use".
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn public_key() -> PublicKey {
     SecretKey::from_bytes(&[7; 32]).unwrap().public_key()
 }
@@ -45,15 +56,16 @@ fn sign_run(
         .arg(variant.to_string())
         .arg(COUNT.to_string())
         .arg(pace_ms.to_string())
-        .env_remove(CRASH_AT_ENV)
-        .stderr(Stdio::null());
+        .env_remove(CRASH_AT_ENV);
     if let Some(plan) = crash_at {
         command.env(CRASH_AT_ENV, plan);
     }
-    let status = command.status().unwrap();
+    let output = command.output().unwrap();
+    let status = output.status;
     assert!(
         status.success() || status.signal().is_some(),
-        "child failed: {status}"
+        "child failed: {status}: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
     status.signal()
 }
@@ -165,6 +177,7 @@ fn assert_nothing_slashable(db: &Path, submitted: &[Submitted]) {
 
 #[test]
 fn killed_at_every_step_and_restarted_never_signs_anything_slashable() {
+    let _serial = serial();
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let (db, out) = (dir.path().join("slashing.sqlite"), dir.path().join("out"));
@@ -211,6 +224,7 @@ fn killed_at_every_step_and_restarted_never_signs_anything_slashable() {
 
 #[test]
 fn sigkill_at_arbitrary_moments_never_signs_anything_slashable() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (db, out) = (dir.path().join("slashing.sqlite"), dir.path().join("out"));
     let mut killed = 0;
@@ -239,6 +253,7 @@ fn sigkill_at_arbitrary_moments_never_signs_anything_slashable() {
 
 #[test]
 fn a_second_process_on_the_database_is_refused_with_the_file_named() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("slashing-protection.sqlite");
     let mut holder = Command::new(CHILD)

@@ -4,8 +4,11 @@
 //! points of `mosaic_signer::crash` around every step.
 //!
 //! Usage: `signer-crash-child sign <db> <out> <variant> <count> <pace-ms>` (the signing roots
-//! depend on `variant`, as if a restarted node were offered different data), or
-//! `signer-crash-child hold <db>` (open the database, print `ready`, wait for stdin to close).
+//! depend on `variant`, as if a restarted node were offered different data);
+//! `signer-crash-child hold <db>` (open the database, print `ready`, wait for stdin to close);
+//! `signer-crash-child vc <db> <beacon-url> <genesis-validators-root-hex> <validators>` (run the
+//! built-in validator client for test validators `1..=validators` — secret key `[i; 32]` — behind
+//! the guard until killed).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, Write};
@@ -78,7 +81,17 @@ fn run(args: &[String]) -> Result<(), String> {
             let pace = Duration::from_millis(number(args, 5, "pace-ms")?);
             sign(db, out, variant, count, pace)
         }
-        _ => Err("usage: signer-crash-child sign|hold ...".to_owned()),
+        Some("vc") => {
+            let db = args.get(1).ok_or("missing db")?;
+            let url = args.get(2).ok_or("missing beacon url")?;
+            let root = hex::decode(args.get(3).ok_or("missing genesis validators root")?)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or("genesis validators root: expected 32 bytes of hex")?;
+            let validators = number(args, 4, "validators")?;
+            validator_client(db, url, root, validators)
+        }
+        _ => Err("usage: signer-crash-child sign|hold|vc ...".to_owned()),
     }
 }
 
@@ -114,8 +127,11 @@ fn sign(db: &str, out: &str, variant: u64, count: u64, pace: Duration) -> Result
         .append(true)
         .open(out)
         .map_err(|e| format!("{out}: {e}"))?;
+    // One write(2) per line (an appending write of a few hundred bytes is not torn by a kill,
+    // unlike `writeln!`, which may write piece by piece), then fsync.
     let mut write = |line: String| -> Result<(), String> {
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        out.write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
         out.sync_data().map_err(|e| e.to_string())
     };
     for message in sequence(count) {
@@ -155,4 +171,30 @@ fn sign(db: &str, out: &str, variant: u64, count: u64, pace: Duration) -> Result
         crash::point(CrashStep::AfterSubmit);
     }
     write("complete".to_owned())
+}
+
+/// Runs the real validator client behind the guard until the process is killed.
+fn validator_client(db: &str, url: &str, root: [u8; 32], validators: u64) -> Result<(), String> {
+    let keys = (1..=validators)
+        .map(|i| {
+            let byte = u8::try_from(i).map_err(|_| "too many validators".to_owned())?;
+            SecretKey::from_bytes(&[byte; 32]).map_err(|e| format!("test key {i}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let publics = keys.iter().map(|k| k.public_key().to_bytes());
+    let guard =
+        SlashingGuard::open(db, root, KeyMap::identity(publics)).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let config = mosaic_vc::VcConfig::new(vec![url.to_owned()], keys);
+    runtime
+        .block_on(mosaic_vc::run::<mosaic_types::consensus::Minimal>(
+            config,
+            std::sync::Arc::new(guard),
+            std::future::pending(),
+        ))
+        .map_err(|e| e.to_string())
 }

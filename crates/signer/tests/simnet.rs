@@ -4,12 +4,21 @@
 //! and a node stopped and restarted on the same database mid-run must sign nothing slashable
 //! (the simulator sees no double proposal, the restarted guard refuses only re-offers of what
 //! it signed before the restart, and the cluster keeps performing its duties).
+//!
+//! Crash safety on the real signing path (light, so it runs beside the clusters): the built-in
+//! validator client, behind the slashing guard, runs in a child process against the simulated
+//! beacon node and is killed again and again — by crash injection inside the guard (before and
+//! after the record) and by SIGKILL at arbitrary moments — and restarted on the same database. The simulator, which verifies and
+//! records every submission, must see no double proposal, no double vote and no surround vote,
+//! and the validators must keep performing their duties.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +27,7 @@ use mosaic_crypto::bls::{PublicKey, SecretKey};
 use mosaic_crypto::secp256k1;
 use mosaic_node::{NodeConfig, RunningNode};
 use mosaic_p2p::{Multiaddr, PeerId};
+use mosaic_signer::crash::CRASH_AT_ENV;
 use mosaic_signer::{GuardedMessage, KeyMap, SignerError, SlashingGuard};
 use mosaic_simnet::{SimConfig, Simulator, SystemClock};
 use mosaic_types::consensus::Minimal;
@@ -372,4 +382,185 @@ async fn a_signer_restarted_on_its_database_signs_nothing_slashable() {
     }
     cluster.stop().await;
     assert_every_duty_succeeded(&json);
+}
+
+const CHILD: &str = env!("CARGO_BIN_EXE_signer-crash-child");
+const VALIDATORS: u64 = 4;
+const LAST_SLOT: u64 = 14;
+const SIGABRT: i32 = 6;
+
+/// How one run of the child ends.
+enum Death {
+    /// Crash injection inside the guard (`MOSAIC_SIGNER_CRASH_AT`).
+    Crash(&'static str),
+    /// SIGKILL after this long.
+    Kill(Duration),
+}
+
+fn spawn(db: &str, url: &str, root: &str, plan: Option<&str>) -> Child {
+    let mut command = Command::new(CHILD);
+    command
+        .args(["vc", db, url, root, &VALIDATORS.to_string()])
+        .env_remove(CRASH_AT_ENV)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(plan) = plan {
+        command.env(CRASH_AT_ENV, plan);
+    }
+    command.spawn().unwrap()
+}
+
+/// Waits up to `limit` for the child to exit; kills it if it does not. Returns its signal.
+fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.signal();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap().signal()
+}
+
+fn epoch(value: &serde_json::Value) -> u64 {
+    match value {
+        serde_json::Value::String(text) => text.parse().unwrap(),
+        other => other.as_u64().unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_client_killed_at_every_step_signs_nothing_slashable() {
+    let genesis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2;
+    let pubkeys: Vec<BlsPubkey> = (1..=VALIDATORS)
+        .map(|i| {
+            let key = SecretKey::from_bytes(&[i as u8; 32]).unwrap();
+            BlsPubkey(key.public_key().to_bytes())
+        })
+        .collect();
+    // A seed under which the test validators propose early and late in the run.
+    let sim = (0..1000)
+        .map(|seed| {
+            let mut config = SimConfig::new(genesis);
+            config.validators = pubkeys.clone();
+            config.filler_validators = 32 - VALIDATORS as usize;
+            config.slot_duration = SLOT;
+            config.seed = seed;
+            Simulator::new(config, Arc::new(SystemClock)).unwrap()
+        })
+        .find(|sim| {
+            sim.with_chain(|chain| {
+                [(1, 6), (7, LAST_SLOT)]
+                    .iter()
+                    .all(|&(from, to)| (from..to).any(|slot| chain.proposer(slot) < VALIDATORS))
+            })
+        })
+        .unwrap();
+    let server = sim.serve(0).await.unwrap();
+    let url = server.url();
+    std::mem::forget(server);
+    let chain = mosaic_node::fetch_chain(std::slice::from_ref(&url))
+        .await
+        .unwrap();
+    let root = hex::encode(chain.genesis_validators_root().0);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("slashing-protection.sqlite");
+    let db = db.to_str().unwrap().to_owned();
+
+    let schedule = [
+        Death::Crash("after-record:1"),
+        Death::Kill(Duration::from_millis(1700)),
+        Death::Crash("after-record:3"),
+        Death::Kill(Duration::from_millis(900)),
+        Death::Crash("before-record:2"),
+        Death::Kill(Duration::from_millis(2300)),
+        Death::Crash("after-record:2"),
+    ];
+    let (url2, root2, db2) = (url.clone(), root.clone(), db.clone());
+    let aborted = tokio::task::spawn_blocking(move || {
+        let mut aborted = 0;
+        for death in schedule {
+            match death {
+                Death::Crash(plan) => {
+                    let mut child = spawn(&db2, &url2, &root2, Some(plan));
+                    if wait_or_kill(&mut child, 4 * SLOT) == Some(SIGABRT) {
+                        aborted += 1;
+                    }
+                }
+                Death::Kill(after) => {
+                    let mut child = spawn(&db2, &url2, &root2, None);
+                    std::thread::sleep(after);
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                }
+            }
+        }
+        aborted
+    })
+    .await
+    .unwrap();
+    assert!(aborted >= 2, "crash injection fired only {aborted} times");
+    // A last, undisturbed run to the end.
+    let mut last = spawn(&db, &url, &root, None);
+    let end = UNIX_EPOCH + Duration::from_secs(genesis) + SLOT * (LAST_SLOT as u32 + 1);
+    if let Ok(wait) = end.duration_since(SystemTime::now()) {
+        tokio::time::sleep(wait).await;
+    }
+    last.kill().unwrap();
+    last.wait().unwrap();
+
+    println!("{}", sim.summary_text());
+    assert!(
+        sim.double_proposals().is_empty(),
+        "{:?}",
+        sim.double_proposals()
+    );
+    // Every attestation the simulator accepted, per validator: one vote per target, no surround.
+    let records = sim.records_json();
+    let mut votes: BTreeMap<u64, BTreeSet<(u64, u64, String)>> = BTreeMap::new();
+    for record in records.as_array().unwrap() {
+        let Some(data) = record["vote"].get("attestation") else {
+            continue;
+        };
+        if record["kind"] != "attestation" {
+            continue;
+        }
+        votes
+            .entry(record["validator_index"].as_u64().unwrap())
+            .or_default()
+            .insert((
+                epoch(&data["source"]["epoch"]),
+                epoch(&data["target"]["epoch"]),
+                data.to_string(),
+            ));
+    }
+    assert!(!votes.is_empty(), "no attestation reached the simulator");
+    for (validator, votes) in &votes {
+        for (s1, t1, d1) in votes {
+            for (s2, t2, d2) in votes {
+                assert!(
+                    !(t1 == t2 && d1 != d2),
+                    "validator {validator}: double vote {d1} / {d2}"
+                );
+                assert!(
+                    !(s1 < s2 && t2 < t1),
+                    "validator {validator}: surround {d1} / {d2}"
+                );
+            }
+        }
+    }
+    let summary = sim.summary_json();
+    assert!(
+        summary["proposal"]["included"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
+    assert!(
+        summary["attestation"]["included"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
 }
