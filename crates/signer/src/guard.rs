@@ -171,17 +171,23 @@ impl SlashingGuard {
     /// whether the root changed. Call it only once the validator client signs for the new chain
     /// (its domains are derived from the root).
     pub fn switch_chain(&self, genesis_validators_root: Root) -> Result<bool, SignerError> {
+        let protected = self.keys.protected_keys();
+        blocking(|| self.switch_chain_locked(genesis_validators_root, &protected))
+    }
+
+    fn switch_chain_locked(
+        &self,
+        genesis_validators_root: Root,
+        protected: &[PublicKeyBytes],
+    ) -> Result<bool, SignerError> {
         let mut chain = self.chain();
         if chain.genesis_validators_root == genesis_validators_root {
             return Ok(false);
         }
-        let protected = self.keys.protected_keys();
-        blocking(|| {
-            chain
-                .db
-                .namespace(genesis_validators_root)?
-                .register_validators(&protected)
-        })?;
+        chain
+            .db
+            .namespace(genesis_validators_root)?
+            .register_validators(protected)?;
         warn!(
             old = %Hex(chain.genesis_validators_root),
             new = %Hex(genesis_validators_root),
@@ -220,9 +226,9 @@ impl SlashingGuard {
     /// The history of the current chain's protected keys as an EIP-3076 interchange.
     pub fn export_interchange(&self) -> Result<Interchange, SignerError> {
         let protected = self.keys.protected_keys();
-        let mut chain = self.chain();
-        let root = chain.genesis_validators_root;
         Ok(blocking(|| {
+            let mut chain = self.chain();
+            let root = chain.genesis_validators_root;
             chain.db.export_interchange(root, Some(&protected))
         })?)
     }
@@ -259,9 +265,11 @@ impl SlashingGuard {
             return Err(self.refuse(signing_key, None, message, signing_root, reason, false));
         };
         let verdict = {
-            let mut chain = self.chain();
-            let root = chain.genesis_validators_root;
+            // The lock is taken inside `blocking`: a task waiting for it waits on a thread
+            // the runtime knows is blocked.
             blocking(|| {
+                let mut chain = self.chain();
+                let root = chain.genesis_validators_root;
                 let mut namespace = chain.db.namespace(root)?;
                 match message {
                     GuardedMessage::Block { slot } => {

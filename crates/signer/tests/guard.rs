@@ -348,3 +348,22 @@ fn import(
         .import_interchange(&interchange, root)
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_for_one_slot_allow_exactly_one_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let (guard, key) = solo_guard(dir.path());
+    let guard = std::sync::Arc::new(guard);
+    let tasks: Vec<_> = (0..8u8)
+        .map(|i| {
+            let guard = guard.clone();
+            tokio::spawn(async move { guard.check_block(&key, 5, signing_root(i)).is_ok() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for task in tasks {
+        allowed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(allowed, 1);
+    assert_eq!(guard.stats().blocks_refused, 7);
+}
