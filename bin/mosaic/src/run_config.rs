@@ -51,6 +51,7 @@ const FILE_KEYS: &[(&str, Kind)] = &[
     ("byzantine", Kind::Bool),
     ("fee_recipient", Kind::Text),
     ("builder_api", Kind::Bool),
+    ("signer", Kind::Bool),
 ];
 
 /// The flag of a setting: arg id `lock_file` is `--lock-file`.
@@ -163,6 +164,17 @@ struct RunFlags {
         default_missing_value = "true"
     )]
     builder_api: Option<String>,
+    /// Signer mode: run the built-in validator client with the share keystores and EIP-3076
+    /// slashing protection in <data-dir>/slashing-protection.sqlite (implies --builtin-vc)
+    #[arg(
+        long,
+        env = "MOSAIC_SIGNER",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    signer: Option<String>,
 }
 
 /// Arguments of `mosaic run`: the flags plus, for error messages, which of them clap took from
@@ -401,6 +413,9 @@ pub(crate) struct RunConfig {
     pub(crate) fee_recipient: Option<[u8; 20]>,
     /// Whether to produce blinded blocks through the builder API.
     pub(crate) builder_api: bool,
+    /// Signer mode: the built-in validator client signs behind slashing protection (then
+    /// `builtin_vc` is true as well).
+    pub(crate) signer: bool,
 }
 
 /// A value of the config file, already checked against its key's kind.
@@ -689,6 +704,7 @@ impl Resolver<'_> {
             None => None,
         };
 
+        let signer = self.boolean("signer", flags.signer.as_ref())?;
         Ok(RunConfig {
             data_dir,
             lock_file,
@@ -700,11 +716,12 @@ impl Resolver<'_> {
             monitoring_address,
             log_level,
             log_format,
-            builtin_vc: self.boolean("builtin_vc", flags.builtin_vc.as_ref())?,
+            builtin_vc: signer || self.boolean("builtin_vc", flags.builtin_vc.as_ref())?,
             validator_keys_dir,
             byzantine: self.boolean("byzantine", flags.byzantine.as_ref())?,
             fee_recipient,
             builder_api: self.boolean("builder_api", flags.builder_api.as_ref())?,
+            signer,
         })
     }
 }
@@ -991,7 +1008,7 @@ mod tests {
         assert_eq!(config.log_level, LogLevel::Info);
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(config.p2p_peers.is_empty());
-        assert!(!config.builtin_vc && !config.byzantine && !config.builder_api);
+        assert!(!config.builtin_vc && !config.byzantine && !config.builder_api && !config.signer);
         assert_eq!(config.fee_recipient, None);
 
         let config = resolve(&[BN, "--data-dir=node0"], &[]).unwrap();
@@ -1076,6 +1093,15 @@ mod tests {
     #[test]
     fn boolean_flags_accept_bare_and_explicit_values() {
         assert!(resolve(&[BN, "--builtin-vc"], &[]).unwrap().builtin_vc);
+        let signer = resolve(&[BN, "--signer"], &[]).unwrap();
+        assert!(
+            signer.signer && signer.builtin_vc,
+            "--signer implies --builtin-vc"
+        );
+        let signer = resolve(&[BN], &[("MOSAIC_SIGNER", "true")]).unwrap();
+        assert!(signer.signer && signer.builtin_vc);
+        let plain = resolve(&[BN, "--signer=false", "--builtin-vc"], &[]).unwrap();
+        assert!(!plain.signer && plain.builtin_vc);
         assert!(
             resolve(&[BN, "--builder-api=true"], &[])
                 .unwrap()
@@ -1465,7 +1491,8 @@ mod tests {
                  p2p_peers = [\"/ip4/127.0.0.1/tcp/4611/p2p/{PEER_SECP}\"]\n\
                  monitoring_address = \"127.0.0.1:4620\"\nlog_level = \"trace\"\n\
                  log_format = \"json\"\nbuiltin_vc = true\nvalidator_keys_dir = \"keys\"\n\
-                 byzantine = false\nfee_recipient = \"0x{}\"\nbuilder_api = true\n",
+                 byzantine = false\nfee_recipient = \"0x{}\"\nbuilder_api = true\n\
+                 signer = true\n",
                 "00".repeat(20)
             ),
         );
@@ -1491,9 +1518,10 @@ mod tests {
                 byzantine: false,
                 fee_recipient: Some([0; 20]),
                 builder_api: true,
+                signer: true,
             }
         );
-        assert_eq!(FILE_KEYS.len(), 15);
+        assert_eq!(FILE_KEYS.len(), 16);
     }
 
     #[test]

@@ -5,5 +5,6 @@ pub(crate) mod create;
 pub(crate) mod lock;
 pub(crate) mod network;
 pub(crate) mod run;
+pub(crate) mod signer;
 pub(crate) mod simnet;
 pub(crate) mod slashing;

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -105,6 +104,30 @@ async fn run_with<P: Preset>(
     chain: ChainSpec,
     config: &RunConfig,
 ) -> anyhow::Result<()> {
+    // Keys and (with --signer) slashing protection before the node starts: a signer that
+    // cannot protect its signatures must not run.
+    let vc_keys = if config.builtin_vc {
+        Some(
+            mosaic_crypto::keystore::decrypt_dir(&config.validator_keys_dir)
+                .with_context(|| {
+                    format!(
+                        "built-in validator client keys in {}",
+                        config.validator_keys_dir.display()
+                    )
+                })?
+                .into_iter()
+                .map(|file| file.secret)
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+    let guard = super::signer::signing_guard(
+        config,
+        &node_config.lock,
+        chain.genesis_validators_root().0,
+        vc_keys.as_deref().unwrap_or_default(),
+    )?;
     let node = mosaic_node::start::<P>(node_config, chain).await?;
     let validator_api = mosaic_node::validator_api::serve(&node)
         .await
@@ -115,17 +138,7 @@ async fn run_with<P: Preset>(
         p2p = ?node.p2p_addrs,
         "serving"
     );
-    let vc = if config.builtin_vc {
-        let keys = mosaic_crypto::keystore::decrypt_dir(&config.validator_keys_dir)
-            .with_context(|| {
-                format!(
-                    "built-in validator client keys in {}",
-                    config.validator_keys_dir.display()
-                )
-            })?
-            .into_iter()
-            .map(|file| file.secret)
-            .collect();
+    let vc = if let Some(keys) = vc_keys {
         let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{validator_api}")], keys);
         if let Some(fee_recipient) = config.fee_recipient {
             vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
@@ -133,9 +146,7 @@ async fn run_with<P: Preset>(
         vc_config.builder = config.builder_api;
         let shutdown = node.shutdown_signal();
         Some(tokio::spawn(async move {
-            if let Err(error) =
-                mosaic_vc::run::<P>(vc_config, Arc::new(mosaic_vc::NoGuard), shutdown).await
-            {
+            if let Err(error) = mosaic_vc::run::<P>(vc_config, guard, shutdown).await {
                 tracing::error!(%error, "built-in validator client stopped");
             }
         }))
