@@ -44,7 +44,14 @@ fn simnet_with(name: &str, epochs: &str, slot: &str, extra: &[&str]) -> Run {
     let run_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simnet-{name}"));
     let _ = std::fs::remove_dir_all(&run_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_mosaic"))
-        .args(["simnet", "--json", "--epochs", epochs, "--slot-duration", slot])
+        .args([
+            "simnet",
+            "--json",
+            "--epochs",
+            epochs,
+            "--slot-duration",
+            slot,
+        ])
         .args(["--genesis-delay", "4s", "--dir"])
         .arg(&run_dir)
         .args(extra)
