@@ -23,6 +23,7 @@ use mosaic_types::consensus::versioned::{Attestation, ProducedBlock};
 use mosaic_types::consensus::Preset;
 use mosaic_types::{Root, Slot};
 use tokio::sync::Notify;
+use tree_hash::TreeHash;
 
 use crate::duty::{Duty, DutyType};
 use crate::unsigned::{UnsignedData, UnsignedDataSet};
@@ -48,6 +49,17 @@ pub enum DutyDbError {
         /// The first slot kept.
         trimmed_before: Slot,
     },
+    /// The decided data would make a validator slashable against what the cluster already
+    /// decided for it (the cluster's own guard); it is not handed to the validator client.
+    #[error("{duty}: decided data for validator {validator} refused: {reason}")]
+    Slashable {
+        /// The duty.
+        duty: Duty,
+        /// The validator (hex).
+        validator: String,
+        /// Which rule.
+        reason: String,
+    },
     /// The set's duty type differs from the duty's.
     #[error("{duty}: decided set is for {set:?}")]
     WrongDutyType {
@@ -56,6 +68,38 @@ pub enum DutyDbError {
         /// The set's duty type.
         set: DutyType,
     },
+}
+
+/// Whether attesting `data` for `pubkey` is slashable against the votes the cluster already
+/// decided for it (EIP-3076's rules: no double vote, no surround vote either way).
+fn check_vote<P: Preset>(
+    state: &State<P>,
+    pubkey: &PublicKey,
+    data: &AttestationData,
+) -> Result<(), String> {
+    let Some(votes) = state.votes.get(pubkey) else {
+        return Ok(());
+    };
+    let root: Root = data.tree_hash_root().into();
+    let (source, target) = (data.source.epoch, data.target.epoch);
+    for (&old_target, &(old_source, old_root)) in votes {
+        if old_target == target && old_root != root {
+            return Err(format!(
+                "double vote: target epoch {target} already decided with other data"
+            ));
+        }
+        if source < old_source && old_target < target {
+            return Err(format!(
+                "surround vote: {source}→{target} surrounds {old_source}→{old_target}"
+            ));
+        }
+        if old_source < source && target < old_target {
+            return Err(format!(
+                "surrounded vote: {source}→{target} is surrounded by {old_source}→{old_target}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An aggregate and the committee it aggregates.
@@ -69,8 +113,14 @@ struct State<P: Preset> {
     /// the same attestation data).
     aggregates: HashMap<(Slot, Root), Vec<CommitteeAggregate<P>>>,
     contributions: HashMap<(Slot, u64, Root), SyncCommitteeContribution<P>>,
+    /// Per validator, the attestations decided for it: target epoch → (source epoch, data
+    /// root). Kept across trims (surround votes span epochs), bounded per validator.
+    votes: HashMap<PublicKey, std::collections::BTreeMap<u64, (u64, Root)>>,
     trimmed_before: Slot,
 }
+
+/// Decided attestations remembered per validator for the slashability guard.
+const VOTES_KEPT: usize = 256;
 
 impl<P: Preset> Default for State<P> {
     fn default() -> Self {
@@ -80,6 +130,7 @@ impl<P: Preset> Default for State<P> {
             proposals: HashMap::new(),
             aggregates: HashMap::new(),
             contributions: HashMap::new(),
+            votes: HashMap::new(),
             trimmed_before: 0,
         }
     }
@@ -158,8 +209,31 @@ impl<P: Preset> DutyDb<P> {
                 trimmed_before: state.trimmed_before,
             });
         }
+        // The cluster's own guard: attestation data that would make any of its validators
+        // slashable against what was already decided is refused for its whole committee (the
+        // validator client signs a committee's data for each of its validators).
+        let mut refused_committees = std::collections::BTreeSet::new();
         let mut result = Ok(());
         for (pubkey, datum) in &set.data {
+            if let UnsignedData::Attestation(datum) = datum {
+                if let Err(reason) = check_vote(&state, pubkey, &datum.attestation_data) {
+                    refused_committees.insert(datum.attestation_duty.committee_index);
+                    if result.is_ok() {
+                        result = Err(DutyDbError::Slashable {
+                            duty,
+                            validator: pubkey.to_hex(),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+        for (pubkey, datum) in &set.data {
+            if let UnsignedData::Attestation(attestation) = datum {
+                if refused_committees.contains(&attestation.attestation_duty.committee_index) {
+                    continue;
+                }
+            }
             let stored = Self::store_datum(&mut state, duty, pubkey, datum);
             if result.is_ok() {
                 result = stored;
@@ -180,6 +254,14 @@ impl<P: Preset> DutyDb<P> {
             UnsignedData::Attestation(datum) => {
                 let data = datum.attestation_data;
                 let committee = datum.attestation_duty.committee_index;
+                let votes = state.votes.entry(*pubkey).or_default();
+                votes.insert(
+                    data.target.epoch,
+                    (data.source.epoch, data.tree_hash_root().into()),
+                );
+                while votes.len() > VOTES_KEPT {
+                    votes.pop_first();
+                }
                 insert_once(
                     &mut state.attestation_data,
                     (duty.slot, committee),
@@ -405,6 +487,11 @@ mod tests {
                     slot,
                     index: committee,
                     beacon_block_root: Root([beacon_root; 32]),
+                    // A target per slot, so tests of other rules never double vote.
+                    target: phase0::Checkpoint {
+                        epoch: slot,
+                        root: Root::ZERO,
+                    },
                     ..Default::default()
                 },
                 attestation_duty: AttesterDuty {
@@ -444,8 +531,9 @@ mod tests {
         db.store(duty, &attester_set(5, 1, 2, 7)).unwrap();
         // The same decision again is fine.
         db.store(duty, &attester_set(5, 1, 2, 7)).unwrap();
+        // Other data for the same duty: the slashability guard refuses it first.
         let error = db.store(duty, &attester_set(5, 1, 2, 8)).unwrap_err();
-        assert!(matches!(error, DutyDbError::Conflict { .. }), "{error}");
+        assert!(matches!(error, DutyDbError::Slashable { .. }), "{error}");
         assert_eq!(
             db.attestation_data(5, 1).unwrap().beacon_block_root,
             Root([7; 32])
@@ -466,6 +554,46 @@ mod tests {
         // One slot inside the boundary is still accepted.
         db.store(Duty::new(6, DutyType::Attester), &attester_set(6, 1, 2, 7))
             .unwrap();
+    }
+
+    fn vote(
+        slot: u64,
+        committee: u64,
+        source: u64,
+        target: u64,
+        root: u8,
+    ) -> UnsignedDataSet<Minimal> {
+        let mut set = attester_set(slot, committee, 0, root);
+        if let Some(UnsignedData::Attestation(datum)) = set.data.get_mut(&key(1)) {
+            datum.attestation_data.source.epoch = source;
+            datum.attestation_data.target.epoch = target;
+        }
+        set
+    }
+
+    #[test]
+    fn the_cluster_guard_refuses_double_and_surround_votes() {
+        let db = DutyDb::<Minimal>::new();
+        let duty = |slot| Duty::new(slot, DutyType::Attester);
+        db.store(duty(40), &vote(40, 0, 3, 5, 1)).unwrap();
+        // Same target, other data: double vote; refused and not served.
+        let error = db.store(duty(41), &vote(41, 0, 3, 5, 2)).unwrap_err();
+        assert!(error.to_string().contains("double vote"), "{error}");
+        assert!(db.attestation_data(41, 0).is_none());
+        // Surrounding 3→5 and surrounded by it.
+        let error = db.store(duty(48), &vote(48, 0, 2, 6, 3)).unwrap_err();
+        assert!(error.to_string().contains("surround vote"), "{error}");
+        db.store(duty(56), &vote(56, 0, 1, 9, 4)).unwrap_err();
+        let db2 = DutyDb::<Minimal>::new();
+        db2.store(duty(40), &vote(40, 0, 1, 9, 1)).unwrap();
+        let error = db2.store(duty(41), &vote(41, 0, 3, 5, 2)).unwrap_err();
+        assert!(error.to_string().contains("surrounded"), "{error}");
+        // One step inside: same source, next target; and the identical vote again.
+        db.store(duty(48), &vote(48, 0, 3, 6, 5)).unwrap();
+        assert!(db.attestation_data(48, 0).is_some());
+        db.store(duty(40), &vote(40, 0, 3, 5, 1)).unwrap();
+        // Sharing source and target bounds is not a surround.
+        db.store(duty(49), &vote(49, 1, 3, 7, 6)).unwrap();
     }
 
     #[test]

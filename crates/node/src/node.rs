@@ -429,8 +429,21 @@ async fn run_consensus<P: Preset>(
                     );
                     match UnsignedDataSet::<P>::from_any(duty.duty_type, &value) {
                         Ok(set) => {
-                            if let Err(error) = core.dutydb.store(duty, &set) {
-                                tracing::error!(%duty, %error, "decided value not stored");
+                            match core.dutydb.store(duty, &set) {
+                                Ok(()) => {}
+                                Err(error @ mosaic_core::dutydb::DutyDbError::Slashable { .. }) => {
+                                    core.tracker.failed(duty, "slashable");
+                                    core.metrics.duty_outcome(
+                                        duty.duty_type.name(),
+                                        mosaic_monitor::DutyOutcome::Failed {
+                                            reason: "slashable_refused",
+                                        },
+                                    );
+                                    tracing::error!(%duty, %error, "decided data refused by the slashability guard");
+                                }
+                                Err(error) => {
+                                    tracing::error!(%duty, %error, "decided value not stored");
+                                }
                             }
                             tracing::debug!(%duty, round, validators = set.data.len(), "decided");
                         }
