@@ -224,6 +224,19 @@ fn one_node_down_for_an_epoch_every_duty_still_succeeds() {
 }
 
 #[test]
+fn signer_mode_every_duty_succeeds_across_a_kill_and_restart() {
+    // Signer mode: each node's validator client signs only after its slashing-protection
+    // database approves; node 2 is killed and restarted on the same database.
+    let run = simnet_with("signer", "2", "6s", &["--signer", "--kill", "2@4..12"]);
+    assert_every_duty_succeeded(&run);
+    assert_nothing_slashable_nor_crashed(&run);
+    assert!(run.success, "non-zero exit: {}", describe(&run));
+    let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("simnet-signer/cluster/node2/slashing-protection.sqlite");
+    assert!(db.exists(), "node 2 kept no slashing-protection database");
+}
+
+#[test]
 fn two_of_four_down_nothing_completes_then_duties_resume() {
     let (stop, restart) = (8u64, 12u64);
     let run = simnet("two-down", &["--kill", "1@8..12", "--kill", "2@8..12"]);

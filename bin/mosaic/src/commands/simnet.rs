@@ -79,6 +79,10 @@ pub(crate) struct SimnetArgs {
     /// Repeatable.
     #[arg(long = "byzantine", value_name = "NODE")]
     byzantine: Vec<usize>,
+    /// Run every node in signer mode: its built-in validator client signs only after the
+    /// EIP-3076 slashing-protection database (in the node's directory) approves.
+    #[arg(long)]
+    signer: bool,
     /// Run directory (absent or empty; kept). Default: a temporary directory.
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -397,6 +401,7 @@ async fn run_cluster(
                 "node": k.node, "stop_slot": k.stop_slot, "restart_slot": k.restart_slot,
             })).collect::<Vec<_>>(),
             "byzantine": args.byzantine,
+            "signer": args.signer,
         },
         "duties": summary.kinds,
         "failures": summary.failures,
@@ -437,6 +442,7 @@ fn node_specs(
                 .map(|j| peer_multiaddr(p2p[j], &cluster.peer_ids[j]))
                 .collect(),
             byzantine: args.byzantine.contains(&i),
+            signer: args.signer,
             log_file: run_dir.join(format!("node{i}.log")),
         })
         .collect())

@@ -39,6 +39,9 @@ pub(crate) struct NodeSpec {
     pub(crate) peers: Vec<String>,
     /// Whether the node runs with `--byzantine`.
     pub(crate) byzantine: bool,
+    /// Whether the node runs in signer mode (`--signer`: its validator client behind the
+    /// EIP-3076 slashing-protection database in its data directory).
+    pub(crate) signer: bool,
     /// Where its output goes (appended across restarts).
     pub(crate) log_file: PathBuf,
 }
@@ -77,6 +80,9 @@ impl NodeSpec {
         }
         if self.byzantine {
             args.push("--byzantine".into());
+        }
+        if self.signer {
+            args.push("--signer".into());
         }
         args
     }
@@ -364,6 +370,7 @@ mod tests {
                 "/ip4/127.0.0.1/tcp/5001/p2p/16Uiu2B".into(),
             ],
             byzantine: exe_args_byzantine,
+            signer: exe_args_byzantine,
             log_file: dir.join("node2.log"),
         }
     }
@@ -390,9 +397,10 @@ mod tests {
             );
         }
         assert!(!joined.contains("--byzantine"));
-        assert!(spec(dir, true)
-            .run_args("http://127.0.0.1:9", "info")
-            .contains(&"--byzantine".to_string()));
+        assert!(!joined.contains("--signer"));
+        let flagged = spec(dir, true).run_args("http://127.0.0.1:9", "info");
+        assert!(flagged.contains(&"--byzantine".to_string()));
+        assert!(flagged.contains(&"--signer".to_string()));
     }
 
     #[test]
