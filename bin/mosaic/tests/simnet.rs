@@ -239,7 +239,12 @@ fn signer_mode_every_duty_succeeds_across_a_kill_and_restart() {
 #[test]
 fn two_of_four_down_nothing_completes_then_duties_resume() {
     let (stop, restart) = (8u64, 12u64);
-    let run = simnet("two-down", &["--kill", "1@8..12", "--kill", "2@8..12"]);
+    let run = simnet_with(
+        "two-down",
+        "2",
+        "2s",
+        &["--kill", "1@8..12", "--kill", "2@8..12"],
+    );
     assert_nothing_slashable_nor_crashed(&run);
     assert!(
         !run.success,
@@ -276,7 +281,7 @@ fn two_of_four_down_nothing_completes_then_duties_resume() {
 
 #[test]
 fn byzantine_node_partials_rejected_and_counted() {
-    let run = simnet("byzantine", &["--byzantine", "3"]);
+    let run = simnet_with("byzantine", "2", "2s", &["--byzantine", "3"]);
     assert_every_duty_succeeded(&run);
     assert_nothing_slashable_nor_crashed(&run);
     assert!(run.success, "non-zero exit: {}", describe(&run));

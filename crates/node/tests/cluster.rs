@@ -1,7 +1,8 @@
 //! A whole cluster in one process: four nodes over loopback TCP against the simulated beacon
 //! node, each with the built-in validator client talking to its validator API. Every duty of
 //! every type must reach the simulator, threshold-signed (the simulator verifies each
-//! signature under the DV key) and includable.
+//! signature under the DV key) and includable. (Faults — killed and Byzantine nodes — are
+//! exercised with real processes by `mosaic simnet`'s acceptance tests in `bin/mosaic/tests`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -212,20 +213,6 @@ async fn four_nodes_perform_every_duty() {
     let info = <mosaic_qbft::pb::PeerInfo as prost::Message>::decode(answer.as_slice()).unwrap();
     assert_eq!(info.lock_hash, cluster.lock_hash);
     assert!(info.sent_at.is_some() && info.started_at.is_some());
-    cluster.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn honest_nodes_outlast_a_byzantine_one() {
-    let cluster = start_cluster(4, 4, Duration::from_millis(1000), Some(3)).await;
-    cluster.run_until_slot(17).await;
-    cluster.assert_every_duty_succeeded(1, 16);
-    for node in &cluster.nodes[..3] {
-        assert!(
-            node.core.sigpipe.rejected_total() > 0,
-            "an honest node counted no bad partial signature"
-        );
-    }
     cluster.stop().await;
 }
 
