@@ -130,7 +130,13 @@ pub struct ConsensusConfig {
     pub horizon_behind: u64,
     /// See `horizon_behind`.
     pub horizon_ahead: u64,
+    /// Checked before this node PREPAREs a leader's proposal (see
+    /// [`mosaic_qbft::engine::ValueCheck`]).
+    pub value_check: Option<DutyValueCheck>,
 }
+
+/// A node's judgement of a proposal for a duty: `Err(reason)` and the node does not prepare it.
+pub type DutyValueCheck = Arc<dyn Fn(Duty, &pb::Any) -> Result<(), String> + Send + Sync>;
 
 /// All consensus instances of one node.
 pub struct Consensus {
@@ -142,6 +148,7 @@ pub struct Consensus {
     timing: ChainTiming,
     behind: u64,
     ahead: u64,
+    value_check: Option<DutyValueCheck>,
     instances: BTreeMap<Duty, Running>,
 }
 
@@ -158,6 +165,7 @@ impl Consensus {
             timing: config.timing,
             behind: config.horizon_behind,
             ahead: config.horizon_ahead,
+            value_check: config.value_check,
             instances: BTreeMap::new(),
         }
     }
@@ -208,6 +216,11 @@ impl Consensus {
                 self.verifier.clone(),
             )
             .map_err(|e| ConsensusError::Engine(e.to_string()))?;
+            let mut instance = instance;
+            if let Some(check) = &self.value_check {
+                let check = check.clone();
+                instance.set_value_check(Box::new(move |value| check(duty, value)));
+            }
             let mut running = Running {
                 instance,
                 timer: RoundTimer::new(self.timer_type, duty, Some(self.timing)),
@@ -318,6 +331,10 @@ mod tests {
     use std::collections::VecDeque;
 
     fn cluster(nodes: usize) -> Vec<Consensus> {
+        cluster_with_check(nodes, None)
+    }
+
+    fn cluster_with_check(nodes: usize, check: Option<DutyValueCheck>) -> Vec<Consensus> {
         let keys: Vec<SecretKey> = (0..nodes).map(|_| SecretKey::random()).collect();
         let publics: Vec<_> = keys.iter().map(SecretKey::public_key).collect();
         keys.into_iter()
@@ -334,6 +351,7 @@ mod tests {
                     },
                     horizon_behind: 64,
                     horizon_ahead: 64,
+                    value_check: check.clone(),
                 })
             })
             .collect()
@@ -397,6 +415,39 @@ mod tests {
             .collect();
         let decided = run(&mut nodes, initial);
         assert_eq!(decided[3], Some(value(7)));
+    }
+
+    #[test]
+    fn a_refused_leader_value_is_not_decided_and_the_next_round_decides() {
+        let duty = Duty::new(10, DutyType::Attester);
+        let leader = (0..4u64)
+            .find(|i| Definition::new(4).is_leader(duty, 1, *i))
+            .unwrap() as usize;
+        let refused = value(leader as u8);
+        let check: DutyValueCheck = {
+            let refused = refused.clone();
+            Arc::new(move |_, value: &pb::Any| {
+                if *value == refused {
+                    Err("slashable".into())
+                } else {
+                    Ok(())
+                }
+            })
+        };
+        let mut nodes = cluster_with_check(4, Some(check));
+        let initial = (0..4)
+            .map(|i| (i, nodes[i].propose(duty, value(i as u8), 10, 0).unwrap()))
+            .collect();
+        let decided = run(&mut nodes, initial);
+        assert!(
+            decided.iter().all(Option::is_none),
+            "round 1 decided a refused value"
+        );
+        let timeouts = (0..4).map(|i| (i, nodes[i].timeout(duty, 1, 0))).collect();
+        let decided = run(&mut nodes, timeouts);
+        let first = decided[0].clone().expect("round 2 decided");
+        assert_ne!(first, refused);
+        assert!(decided.iter().all(|d| d.as_ref() == Some(&first)));
     }
 
     #[test]

@@ -428,6 +428,17 @@ impl<P: Preset> DutyDb<P> {
             .copied()
     }
 
+    /// Whether attesting `data` for `dv_pubkey` would be slashable against what the cluster
+    /// already decided for it (`Err` names the rule); consensus asks this before it prepares a
+    /// leader's proposal.
+    pub fn check_attestation(
+        &self,
+        dv_pubkey: &PublicKey,
+        data: &AttestationData,
+    ) -> Result<(), String> {
+        check_vote(&self.state(), dv_pubkey, data)
+    }
+
     /// The decided attestation data, if decided (no waiting).
     pub fn attestation_data(&self, slot: Slot, committee_index: u64) -> Option<AttestationData> {
         self.state()

@@ -267,6 +267,7 @@ pub async fn start<P: Preset>(
         timing: chain.timing(),
         horizon_behind: chain.slots_per_epoch() * 2,
         horizon_ahead: chain.slots_per_epoch() * 2,
+        value_check: Some(slashability_check(core.clone())),
     });
 
     let p2p_addrs = p2p.listen_addrs();
@@ -316,6 +317,33 @@ pub async fn start<P: Preset>(
         beacon_urls: config.beacon_urls.clone(),
         shutdown,
         tasks,
+    })
+}
+
+/// The cluster's own guard in consensus: a proposal that does not decode, or whose attestation
+/// data would make one of the cluster's validators slashable against what was already decided,
+/// is not prepared (the round times out and another leader proposes).
+fn slashability_check<P: Preset>(core: Arc<Core<P>>) -> mosaic_core::consensus::DutyValueCheck {
+    Arc::new(move |duty: Duty, value: &mosaic_qbft::pb::Any| {
+        let set = UnsignedDataSet::<P>::from_any(duty.duty_type, value)
+            .map_err(|error| format!("undecodable proposal: {error}"))?;
+        for (pubkey, datum) in &set.data {
+            if let mosaic_core::unsigned::UnsignedData::Attestation(datum) = datum {
+                core.dutydb
+                    .check_attestation(pubkey, &datum.attestation_data)
+                    .map_err(|reason| {
+                        tracing::error!(%duty, validator = %pubkey.to_hex(), %reason, "leader's proposal refused: slashable");
+                        core.metrics.duty_outcome(
+                            duty.duty_type.name(),
+                            mosaic_monitor::DutyOutcome::Failed {
+                                reason: "slashable_proposal",
+                            },
+                        );
+                        reason
+                    })?;
+            }
+        }
+        Ok(())
     })
 }
 

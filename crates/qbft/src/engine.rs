@@ -185,7 +185,13 @@ pub struct Instance<S, V> {
     /// Messages to process, with the values they carried (empty for own messages).
     queue: VecDeque<(Arc<Msg>, BTreeMap<Hash, pb::Any>)>,
     out: Vec<Output>,
+    value_check: Option<ValueCheck>,
 }
+
+/// A node's own judgement of a leader's proposal (e.g. "would this make a validator
+/// slashable?"): `Err(reason)` means the node does not PREPARE it. Refusing can only cost
+/// liveness (the round times out), never safety.
+pub type ValueCheck = Box<dyn Fn(&pb::Any) -> Result<(), String> + Send>;
 
 impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
     /// Creates an instance for `duty` run by cluster member `process`.
@@ -225,6 +231,7 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
             started: false,
             queue: VecDeque::new(),
             out: Vec::new(),
+            value_check: None,
         })
     }
 
@@ -246,6 +253,12 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
     /// Number of consensus values held (referenced by buffered messages or own state).
     pub fn stored_values(&self) -> usize {
         self.values.len()
+    }
+
+    /// Installs the check every proposal must pass before this node PREPAREs it; a refused
+    /// PRE-PREPARE is dropped and counted as `invalid_value`.
+    pub fn set_value_check(&mut self, check: ValueCheck) {
+        self.value_check = Some(check);
     }
 
     /// Dropped/ignored message counters.
@@ -442,6 +455,16 @@ impl<S: Signer, V: SignatureVerifier> Instance<S, V> {
         }
         match rule {
             UponRule::JustifiedPrePrepare => {
+                if let Some(check) = &self.value_check {
+                    let verdict = match self.values.get(&msg.value) {
+                        Some(value) => check(value),
+                        None => Err("value missing".into()),
+                    };
+                    if verdict.is_err() {
+                        self.drops.add("invalid_value");
+                        return;
+                    }
+                }
                 // Algorithm 2:1.
                 self.change_round(msg.round);
                 self.dedup_rules.insert((rule, msg.round));
@@ -883,6 +906,58 @@ mod tests {
         let before = nodes[to].drops().get("bad_signature");
         nodes[to].receive(&corrupted);
         assert_eq!(nodes[to].drops().get("bad_signature"), before + 1);
+    }
+
+    /// A node whose value check refuses the leader's proposal does not PREPARE it (and counts
+    /// the drop); the same proposal passing the check is prepared.
+    #[test]
+    fn a_refused_proposal_is_not_prepared() {
+        let n = 4;
+        let verifier = FakeVerifier {
+            nodes: n,
+            calls: Cell::new(0),
+        };
+        let duty = Duty::new(7, DutyType::Attester);
+        let leader = (0..n as u64)
+            .find(|i| Definition::new(n).is_leader(duty, 1, *i))
+            .expect("a leader");
+        let mut set = pb::UnsignedDataSet::default();
+        set.set.insert("0x01".into(), vec![7u8; 8]);
+        let value = crate::value::wrap_unsigned_data_set(&set).0;
+        let leader_key = FakeKey(leader);
+        let mut proposer = Instance::new(Definition::new(n), duty, leader, &leader_key, &verifier)
+            .expect("member");
+        proposer.start();
+        let pre_prepare = proposer
+            .propose(value)
+            .expect("value")
+            .into_iter()
+            .find_map(|out| match out {
+                Output::Broadcast(m) => Some(m),
+                _ => None,
+            })
+            .expect("a PRE-PREPARE");
+        let follower = (leader + 1) % n as u64;
+        let follower_key = FakeKey(follower);
+        for refuse in [true, false] {
+            let mut node =
+                Instance::new(Definition::new(n), duty, follower, &follower_key, &verifier)
+                    .expect("member");
+            node.start();
+            node.set_value_check(Box::new(move |_| {
+                if refuse {
+                    Err("slashable".into())
+                } else {
+                    Ok(())
+                }
+            }));
+            let prepared = node
+                .receive(&pre_prepare)
+                .iter()
+                .any(|out| matches!(out, Output::Broadcast(m) if m.msg.as_ref().is_some_and(|m| m.r#type == MsgType::Prepare as i64)));
+            assert_eq!(prepared, !refuse, "refuse = {refuse}");
+            assert_eq!(node.drops().get("invalid_value"), u64::from(refuse));
+        }
     }
 
     #[test]
