@@ -288,10 +288,13 @@ impl<P: Preset> DutyDb<P> {
                 &mut state.proposals,
                 duty.slot,
                 (*pubkey, datum.block.clone()),
-                || DutyDbError::Conflict {
+                || DutyDbError::Slashable {
                     duty,
-                    what: "block",
-                    key: format!("slot {}", duty.slot),
+                    validator: pubkey.to_hex(),
+                    reason: format!(
+                        "double proposal: slot {} already decided another block",
+                        duty.slot
+                    ),
                 },
             ),
             UnsignedData::AggregatedAttestation(attestation) => {
@@ -437,6 +440,18 @@ impl<P: Preset> DutyDb<P> {
         data: &AttestationData,
     ) -> Result<(), String> {
         check_vote(&self.state(), dv_pubkey, data)
+    }
+
+    /// Whether proposing the block with root `block_root` at `slot` would be a double proposal
+    /// against the block the cluster already decided for that slot.
+    pub fn check_proposal(&self, slot: Slot, block_root: Root) -> Result<(), String> {
+        match self.state().proposals.get(&slot) {
+            Some((_, decided)) if decided.block_root() != block_root => Err(format!(
+                "double proposal: slot {slot} already decided block {}",
+                decided.block_root()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The decided attestation data, if decided (no waiting).
@@ -605,6 +620,56 @@ mod tests {
         db.store(duty(40), &vote(40, 0, 3, 5, 1)).unwrap();
         // Sharing source and target bounds is not a surround.
         db.store(duty(49), &vote(49, 1, 3, 7, 6)).unwrap();
+    }
+
+    fn proposal(graffiti: u8) -> UnsignedDataSet<Minimal> {
+        use mosaic_types::consensus::versioned::BeaconBlock;
+        let block = phase0::BeaconBlock::<Minimal> {
+            slot: 9,
+            proposer_index: 3,
+            parent_root: Root([1; 32]),
+            state_root: Root([2; 32]),
+            body: phase0::BeaconBlockBody {
+                randao_reveal: mosaic_types::BlsSignature([4; 96]),
+                eth1_data: phase0::Eth1Data::default(),
+                graffiti: Root([graffiti; 32]),
+                proposer_slashings: Default::default(),
+                attester_slashings: Default::default(),
+                attestations: Default::default(),
+                deposits: Default::default(),
+                voluntary_exits: Default::default(),
+            },
+        };
+        let mut set = UnsignedDataSet::new(DutyType::Proposer);
+        set.data.insert(
+            key(1),
+            UnsignedData::Proposal(Box::new(crate::unsigned::ProposalDatum {
+                block: ProducedBlock::Block(BeaconBlock::Phase0(block)),
+            })),
+        );
+        set
+    }
+
+    #[test]
+    fn the_cluster_guard_refuses_a_second_block_for_a_slot() {
+        let db = DutyDb::<Minimal>::new();
+        let duty = Duty::new(9, DutyType::Proposer);
+        let root_of = |set: &UnsignedDataSet<Minimal>| match set.data.get(&key(1)) {
+            Some(UnsignedData::Proposal(datum)) => datum.block.block_root(),
+            _ => unreachable!("a proposal set"),
+        };
+        let (first, second) = (proposal(5), proposal(6));
+        assert!(db.check_proposal(9, root_of(&second)).is_ok());
+        db.store(duty, &first).unwrap();
+        // The same block again is fine; another block for the slot is a double proposal.
+        db.store(duty, &first).unwrap();
+        assert!(db.check_proposal(9, root_of(&first)).is_ok());
+        let reason = db.check_proposal(9, root_of(&second)).unwrap_err();
+        assert!(reason.contains("double proposal"), "{reason}");
+        let error = db.store(duty, &second).unwrap_err();
+        assert!(matches!(error, DutyDbError::Slashable { .. }), "{error}");
+        // The next slot is free.
+        assert!(db.check_proposal(10, root_of(&second)).is_ok());
     }
 
     #[test]

@@ -321,27 +321,33 @@ pub async fn start<P: Preset>(
 }
 
 /// The cluster's own guard in consensus: a proposal that does not decode, or whose attestation
-/// data would make one of the cluster's validators slashable against what was already decided,
-/// is not prepared (the round times out and another leader proposes).
+/// data or block would make one of the cluster's validators slashable against what was already
+/// decided (double or surround vote, a second block for a slot), is not prepared (the round
+/// times out and another leader proposes).
 fn slashability_check<P: Preset>(core: Arc<Core<P>>) -> mosaic_core::consensus::DutyValueCheck {
     Arc::new(move |duty: Duty, value: &mosaic_qbft::pb::Any| {
         let set = UnsignedDataSet::<P>::from_any(duty.duty_type, value)
             .map_err(|error| format!("undecodable proposal: {error}"))?;
         for (pubkey, datum) in &set.data {
-            if let mosaic_core::unsigned::UnsignedData::Attestation(datum) = datum {
-                core.dutydb
-                    .check_attestation(pubkey, &datum.attestation_data)
-                    .map_err(|reason| {
-                        tracing::error!(%duty, validator = %pubkey.to_hex(), %reason, "leader's proposal refused: slashable");
-                        core.metrics.duty_outcome(
-                            duty.duty_type.name(),
-                            mosaic_monitor::DutyOutcome::Failed {
-                                reason: "slashable_proposal",
-                            },
-                        );
-                        reason
-                    })?;
-            }
+            let verdict = match datum {
+                mosaic_core::unsigned::UnsignedData::Attestation(datum) => core
+                    .dutydb
+                    .check_attestation(pubkey, &datum.attestation_data),
+                mosaic_core::unsigned::UnsignedData::Proposal(datum) => core
+                    .dutydb
+                    .check_proposal(duty.slot, datum.block.block_root()),
+                _ => Ok(()),
+            };
+            verdict.map_err(|reason| {
+                tracing::error!(%duty, validator = %pubkey.to_hex(), %reason, "leader's proposal refused: slashable");
+                core.metrics.duty_outcome(
+                    duty.duty_type.name(),
+                    mosaic_monitor::DutyOutcome::Failed {
+                        reason: "slashable_proposal",
+                    },
+                );
+                reason
+            })?;
         }
         Ok(())
     })

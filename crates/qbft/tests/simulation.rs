@@ -114,3 +114,21 @@ fn print_stats() {
         }
     }
 }
+
+/// An open liveness bug found by the random-fault simulation (2026-11-23): with 16 nodes, 3 of
+/// them Byzantine and 21 % of messages dropped before GST, no honest node decides within the
+/// 120 s horizon (rounds keep advancing, max round 121). Safety holds. A second seed,
+/// 10_943_595_325_395_852_691 (also 16 nodes), fails the same way. Random seeds hit such a case
+/// about once in a thousand to two thousand runs. Run by hand until fixed:
+/// `cargo test -p mosaic-qbft --test simulation known_liveness_failure -- --ignored`.
+#[test]
+#[ignore = "open bug: liveness failure for this seed (see the doc comment)"]
+fn known_liveness_failure_n16_three_byzantine() {
+    let cfg = Config::random(16, 706_108_809_774_274_598);
+    let outcome = Sim::new(cfg.clone()).run();
+    assert!(
+        check(&cfg, &outcome, true).is_ok(),
+        "{:?}",
+        check(&cfg, &outcome, true)
+    );
+}
