@@ -138,19 +138,12 @@ impl Query {
         self
     }
 
-    /// `name=a,b,c`; nothing if the list is empty.
+    /// `name=a&name=b&name=c` (OpenAPI's default for query arrays, `form` with `explode`, which
+    /// every beacon node reads; older ones, such as Lodestar 1.5, do not split `name=a,b,c`);
+    /// nothing if the list is empty.
     pub(crate) fn push_list<T: Display>(&mut self, name: &str, values: &[T]) -> &mut Self {
-        if values.is_empty() {
-            return self;
-        }
-        self.separator();
-        self.0.push_str(name);
-        self.0.push('=');
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.0.push(',');
-            }
-            let _ = write!(self.0, "{value}");
+        for value in values {
+            self.push(name, value);
         }
         self
     }

@@ -153,11 +153,69 @@ impl Error {
         }
     }
 
+    /// Whether the beacon node(s) do not serve this route at all: HTTP 404 or 405 from every
+    /// node that answered (an older node without a newer endpoint version). Only meaningful
+    /// for routes whose 404 cannot mean a missing resource (block production, publication,
+    /// the POST validators query).
+    pub fn is_unsupported_route(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => matches!(*status, 404 | 405),
+            Self::AllNodesFailed { errors, .. } => {
+                let mut answered = errors.iter().filter(|e| e.status().is_some()).peekable();
+                answered.peek().is_some() && answered.all(Self::is_unsupported_route)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a submission was refused only because the beacon node already has it (or, for
+    /// an attestation or sync committee message, already has the validator's vote for that
+    /// slot): another node of the cluster broadcast the same threshold-signed object first.
+    /// Beacon nodes say so in their own words (Lodestar `…_ALREADY_KNOWN` or
+    /// `PRIOR_ATTESTATION_KNOWN` or `PublishError.Duplicate` with a 400 or 500, Lighthouse
+    /// `PriorAttestationKnown`);
+    /// every failure listed must be of that kind.
+    pub fn is_already_known(&self) -> bool {
+        fn known(message: &str) -> bool {
+            let normalized: String = message
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            [
+                "alreadyknown",
+                "priorattestationknown",
+                "priorsynccommitteemessageknown",
+                "synccommitteemessageknown",
+                // Lodestar's gossip layer: the network has seen this very message.
+                "publisherrorduplicate",
+            ]
+            .iter()
+            .any(|pattern| normalized.contains(pattern))
+        }
+        match self {
+            Self::Status {
+                message, failures, ..
+            } => {
+                if failures.is_empty() {
+                    known(message)
+                } else {
+                    failures.iter().all(|failure| known(&failure.message))
+                }
+            }
+            // One node that has it is enough: the object is on the network.
+            Self::AllNodesFailed { errors, .. } => errors.iter().any(Self::is_already_known),
+            _ => false,
+        }
+    }
+
     /// Whether the error means the node itself is unwell (unreachable, slow, 5xx other than
     /// 501, or an undecodable answer), so that the client should prefer other nodes for a while.
     pub(crate) fn is_node_fault(&self) -> bool {
         match self {
-            Self::Status { status, .. } => *status >= 500 && *status != 501,
+            Self::Status { status, .. } => {
+                *status >= 500 && *status != 501 && !self.is_already_known()
+            }
             Self::Timeout { .. }
             | Self::Connection { .. }
             | Self::Transport { .. }

@@ -158,6 +158,63 @@ fn validator_json(index: u64) -> Value {
     })
 }
 
+/// A server without the POST form of the validators query (older beacon nodes): it answers
+/// POST with `post_status`, and GET with one validator per `id` asked.
+async fn server_without_validators_post(post_status: u16) -> (TestServer, BeaconClient<Minimal>) {
+    let server = TestServer::start(move |request| {
+        if request.method == "POST" {
+            return Reply::error(post_status, "Route POST:/eth/v1/beacon/states/head/validators not found");
+        }
+        let ids = request.query.as_deref().unwrap_or("").split('&').filter(|p| p.starts_with("id=")).count();
+        Reply::json(json!({"execution_optimistic": false, "data": (0..ids).map(|i| validator_json(i as u64)).collect::<Vec<_>>()}))
+    })
+    .await;
+    let client = BeaconClient::new([&server.url], ClientConfig::default()).expect("client");
+    (server, client)
+}
+
+#[tokio::test]
+async fn validators_fall_back_to_get_in_chunks_when_post_is_not_served() {
+    for status in [404, 405] {
+        let (server, client) = server_without_validators_post(status).await;
+        let ids: Vec<ValidatorId> = (0..150).map(ValidatorId::Index).collect();
+        let answer = client
+            .validators(StateId::Head, &ids, &[])
+            .await
+            .expect("validators through GET");
+        assert_eq!(answer.data.len(), 150, "HTTP {status}");
+        let requests = server.requests();
+        let methods: Vec<&str> = requests.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["POST", "GET", "GET", "GET"], "HTTP {status}");
+        // At most 64 ids (the API's maxItems) per GET, each id once, in order.
+        let asked: Vec<String> = requests[1..]
+            .iter()
+            .flat_map(|r| {
+                let query = r.query.clone().unwrap_or_default();
+                let ids: Vec<String> = query
+                    .split('&')
+                    .map(|p| p.trim_start_matches("id=").to_owned())
+                    .collect();
+                assert!(ids.len() <= 64, "{query}");
+                ids
+            })
+            .collect();
+        let expected: Vec<String> = (0..150).map(|i: u64| i.to_string()).collect();
+        assert_eq!(asked, expected);
+    }
+}
+
+#[tokio::test]
+async fn validators_do_not_fall_back_on_other_errors() {
+    let (server, client) = server_without_validators_post(500).await;
+    let error = client
+        .validators(StateId::Head, &[ValidatorId::Index(1)], &[])
+        .await
+        .expect_err("a 500 is an error, not a missing route");
+    assert_eq!(error.status(), Some(500));
+    assert!(server.requests().iter().all(|r| r.method == "POST"));
+}
+
 #[tokio::test]
 async fn state_endpoints() {
     let answer =
@@ -199,7 +256,7 @@ async fn state_endpoints() {
         )
         .await
         .expect("validators GET");
-    let query = format!("id=5,{}&status=active,pending", pubkey.to_hex());
+    let query = format!("id=5&id={}&status=active&status=pending", pubkey.to_hex());
     assert_request(
         &server.last(),
         "GET",

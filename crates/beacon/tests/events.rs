@@ -64,7 +64,7 @@ async fn streams_typed_events_until_the_node_closes() {
     assert_eq!(request.path, "/eth/v1/events");
     assert_eq!(
         request.query.as_deref(),
-        Some("topics=head,block,chain_reorg")
+        Some("topics=head&topics=block&topics=chain_reorg")
     );
     assert_eq!(request.header("accept"), Some("text/event-stream"));
 

@@ -51,6 +51,14 @@ impl<P: Preset> Broadcaster<P> {
             self.tracker.succeeded(duty, &dv_pubkey);
             return;
         };
+        let result = match result {
+            Err(error) if error.is_already_known() => {
+                // Another node of the cluster broadcast the same object first.
+                tracing::debug!(%duty, validator = %short(&dv_pubkey), %error, "already known to the beacon node");
+                Ok(())
+            }
+            other => other,
+        };
         let outcome = if result.is_ok() {
             RequestOutcome::Ok
         } else {
@@ -110,7 +118,7 @@ impl<P: Preset> Broadcaster<P> {
             }
             SignedData::Proposal(block) => (
                 Some("publish_block"),
-                client.publish_block(block, None).await,
+                client.publish_block_any_version(block, None).await,
             ),
             SignedData::AggregateAndProof(aggregate) => (
                 Some("submit_aggregate_and_proofs"),

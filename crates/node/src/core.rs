@@ -89,6 +89,9 @@ pub struct Core<P: Preset> {
     pub own_shares: Vec<(PublicKey, PublicKey)>,
     /// The lock's pre-signed builder registrations (empty unless the builder API is enabled).
     pub registrations: Vec<mosaic_types::SignedValidatorRegistrationV1>,
+    /// Whether the builder API is on (blinded blocks where the beacon node lacks v3
+    /// production).
+    pub builder: bool,
     /// Behave Byzantine (test clusters only): corrupt the partial signatures sent to peers.
     pub byzantine: bool,
 }

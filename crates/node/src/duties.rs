@@ -28,6 +28,8 @@ async fn sleep_until(time: SystemTime) {
 pub(crate) async fn run_scheduler<P: Preset>(core: Arc<Core<P>>) {
     let chain = core.chain.clone();
     if chain.before_genesis(SystemTime::now()) {
+        // Validator clients ask for the first epoch's duties before genesis: know them.
+        resolve(&core, 0).await;
         tracing::info!("waiting for genesis");
         sleep_until(chain.slot_start(0)).await;
     }
@@ -57,17 +59,37 @@ pub(crate) async fn run_scheduler<P: Preset>(core: Arc<Core<P>>) {
 async fn resolve<P: Preset>(core: &Core<P>, epoch: Epoch) {
     for attempt in 0..3u32 {
         let result = async {
-            core.schedule
+            let known = core
+                .schedule
                 .resolve_indices(&core.client, &core.validators)
                 .await
                 .map_err(|source| crate::schedule::ScheduleError::Beacon { epoch, source })?;
+            if known < core.validators.len() {
+                tracing::warn!(
+                    epoch,
+                    known,
+                    validators = core.validators.len(),
+                    "some distributed validators are not on the beacon chain yet (no index)"
+                );
+            }
             core.schedule
                 .resolve_epoch(&core.client, &core.chain, epoch)
                 .await
         }
         .await;
         match result {
-            Ok(()) => return,
+            Ok(()) => {
+                if let Some(duties) = core.schedule.epoch(epoch) {
+                    tracing::debug!(
+                        epoch,
+                        attesters = duties.attesters.values().map(Vec::len).sum::<usize>(),
+                        proposers = duties.proposers.len(),
+                        sync_committee = duties.sync.len(),
+                        "duties resolved"
+                    );
+                }
+                return;
+            }
             Err(error) => {
                 tracing::warn!(epoch, attempt, %error, "duty resolution failed");
                 tokio::time::sleep(core.chain.slot_duration / 4).await;
@@ -132,7 +154,11 @@ async fn propose_block<P: Preset>(core: &Core<P>, slot: Slot, pubkey: PublicKey)
     };
     let request = ProduceBlockRequest::new(slot, randao.signature);
     let started = std::time::Instant::now();
-    match core.client.produce_block(&request).await {
+    match core
+        .client
+        .produce_block_any_version(&request, core.builder)
+        .await
+    {
         Ok(response) => {
             core.metrics.beacon_request(
                 "produce_block",

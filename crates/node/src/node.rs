@@ -256,6 +256,7 @@ pub async fn start<P: Preset>(
         validators,
         own_shares,
         registrations,
+        builder: config.builder,
         byzantine: config.byzantine,
     });
 

@@ -64,9 +64,29 @@ pub(crate) fn run(command: LockCommand) -> anyhow::Result<()> {
         LockCommand::Inspect { file } => {
             let lock = Lock::load(&file)?;
             println!("{}", LockSummary::new(&lock));
+            println!("{}", libp2p_peer_ids(&lock));
             Ok(())
         }
     }
+}
+
+/// The operators' libp2p peer IDs (what `--p2p-peers` multiaddrs end in), one line each.
+fn libp2p_peer_ids(lock: &Lock) -> String {
+    let mut text = String::from("libp2p peer IDs:");
+    for (i, operator) in lock.definition.operators.iter().enumerate() {
+        let peer = mosaic_enr::Enr::from_text(&operator.enr)
+            .map_err(|e| e.to_string())
+            .and_then(|record| {
+                mosaic_p2p::identity::peer_id_from_public_key(record.public_key())
+                    .map_err(|e| e.to_string())
+            });
+        let shown = match peer {
+            Ok(peer) => peer.to_string(),
+            Err(error) => format!("<invalid ENR: {error}>"),
+        };
+        text.push_str(&format!("\n  [{}] {shown}", i + 1));
+    }
+    text
 }
 
 fn verify(file: &Path, options: &VerifyOptions) -> anyhow::Result<Lock> {

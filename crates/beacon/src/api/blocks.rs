@@ -134,6 +134,27 @@ impl<P: Preset> BeaconClient<P> {
         .await
     }
 
+    /// A block by the newest production endpoint the beacon node serves: v3
+    /// ([`BeaconClient::produce_block`]); if the node does not serve v3 (404/405, as nodes from
+    /// before 2024 answer), `GET /eth/v1/validator/blinded_blocks/{slot}` when `blinded` (the
+    /// builder API is on) or else `GET /eth/v2/validator/blocks/{slot}`.
+    pub async fn produce_block_any_version(
+        &self,
+        request: &ProduceBlockRequest,
+        blinded: bool,
+    ) -> Result<ProducedBlockResponse<P>, Error> {
+        match self.produce_block(request).await {
+            Err(error) if error.is_unsupported_route() => {
+                if blinded {
+                    self.produce_blinded_block(request).await
+                } else {
+                    self.produce_block_v2(request).await
+                }
+            }
+            other => other,
+        }
+    }
+
     /// `GET /eth/v2/validator/blocks/{slot}`: a block with the full payload (block contents
     /// from deneb on).
     pub async fn produce_block_v2(
@@ -210,6 +231,19 @@ impl<P: Preset> BeaconClient<P> {
             .body(body)
             .consensus_version(block.fork_name());
         self.submit(&request).await
+    }
+
+    /// [`BeaconClient::publish_block`], or [`BeaconClient::publish_block_v1`] if the node does
+    /// not serve v2 (404/405: nodes from before 2023).
+    pub async fn publish_block_any_version(
+        &self,
+        block: &PublishedBlock<P>,
+        validation: Option<BroadcastValidation>,
+    ) -> Result<(), Error> {
+        match self.publish_block(block, validation).await {
+            Err(error) if error.is_unsupported_route() => self.publish_block_v1(block).await,
+            other => other,
+        }
     }
 
     /// `POST /eth/v1/beacon/blocks` or `/eth/v1/beacon/blinded_blocks` (JSON), for nodes

@@ -68,6 +68,17 @@ struct V3Answer<'a, P: Preset> {
     data: &'a ProducedBlock<P>,
 }
 
+/// The v2 and blinded v1 JSON answer. `block_value` is not in the standard answer: Lodestar
+/// before 1.12 added it to these endpoints and its validator client fails to read an answer
+/// without it; other clients ignore unknown fields.
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct V2Answer<'a, P: Preset> {
+    version: ForkName,
+    block_value: &'a str,
+    data: &'a ProducedBlock<P>,
+}
+
 /// What the validator API reports as the payload and block values: the cluster already chose
 /// the block in consensus, so there is nothing left for the validator client to compare.
 const UNKNOWN_VALUE: &str = "0";
@@ -117,7 +128,14 @@ async fn produce<P: Preset, B: Backend<P>>(
             data: &block,
         })?
     } else {
-        encoding::versioned_data(fork, &block)?
+        let mut response = encoding::json(&V2Answer {
+            version: fork,
+            block_value: UNKNOWN_VALUE,
+            data: &block,
+        })?;
+        let (name, value) = header(CONSENSUS_VERSION, fork.as_str())?;
+        response.headers_mut().insert(name, value);
+        response
     };
     let extra = [
         header(CONSENSUS_VERSION, fork.as_str())?,

@@ -162,7 +162,12 @@ async fn v2_serves_full_blocks_in_json_and_ssz() {
     assert_eq!(response.headers()["eth-consensus-version"], "phase0");
     let (status, body) = json_of(response).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"version": "phase0", "data": block}));
+    // `block_value` for Lodestar's validator client before 1.12, which cannot read an answer
+    // without it.
+    assert_eq!(
+        body,
+        json!({"version": "phase0", "block_value": "0", "data": block})
+    );
     let response = h
         .http
         .get(format!("{}{path}", h.url))
@@ -207,7 +212,10 @@ async fn blinded_and_full_endpoints_serve_only_their_kind() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"version": "deneb", "data": blinded}));
+    assert_eq!(
+        body,
+        json!({"version": "deneb", "block_value": "0", "data": blinded})
+    );
     let response = h
         .get(&produce_path("v3", blinded_slot, &reveal(blinded_slot)))
         .await;
