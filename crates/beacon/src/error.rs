@@ -310,6 +310,57 @@ mod tests {
     }
 
     #[test]
+    fn already_known_refusals_are_recognised_and_nothing_else() {
+        let pool = endpoint::POOL_ATTESTATIONS_V2;
+        let known = |status: u16, body: &[u8]| status_error(pool, "n", status, body);
+        // Lodestar (a 500 with the code as message, or a fastify body), Lighthouse.
+        for error in [
+            known(500, br#"{"code":500,"message":"ATTESTATION_ERROR_ATTESTATION_ALREADY_KNOWN"}"#),
+            known(500, b"PublishError.Duplicate"),
+            known(400, br#"{"code":400,"message":"some failed","failures":[{"index":"0","message":"Verification: PriorAttestationKnown { validator_index: 3, epoch: 4 }"}]}"#),
+            known(400, br#"{"code":400,"message":"x","failures":[{"index":"0","message":"SYNC_COMMITTEE_ERROR_SYNC_COMMITTEE_PARTICIPANTS_ALREADY_KNOWN"}]}"#),
+        ] {
+            assert!(error.is_already_known(), "{error}");
+            assert!(!error.is_node_fault(), "{error}");
+        }
+        // Other refusals, and a list where one item failed for another reason.
+        for error in [
+            known(400, br#"{"code":400,"message":"ATTESTATION_ERROR_INVALID_SIGNATURE"}"#),
+            known(500, b"internal error"),
+            known(400, br#"{"code":400,"message":"x","failures":[{"index":"0","message":"ALREADY_KNOWN"},{"index":"1","message":"INVALID_SIGNATURE"}]}"#),
+            known(404, b"ATTESTATION_KNOWN_BAD_BLOCK"),
+        ] {
+            assert!(!error.is_already_known(), "{error}");
+        }
+        // Several nodes: one that has it is enough.
+        let all = Error::AllNodesFailed {
+            endpoint: pool,
+            errors: vec![
+                known(503, b"down"),
+                known(500, b"BLOCK_ERROR_ALREADY_KNOWN"),
+            ],
+        };
+        assert!(all.is_already_known());
+    }
+
+    #[test]
+    fn unsupported_routes_are_404_or_405_from_every_node_that_answered() {
+        let v3 = endpoint::PRODUCE_BLOCK_V3;
+        assert!(status_error(v3, "n", 404, b"Route GET:/eth/v3 not found").is_unsupported_route());
+        assert!(status_error(v3, "n", 405, b"").is_unsupported_route());
+        assert!(!status_error(v3, "n", 400, b"").is_unsupported_route());
+        assert!(!status_error(v3, "n", 500, b"").is_unsupported_route());
+        let mixed = Error::AllNodesFailed {
+            endpoint: v3,
+            errors: vec![
+                status_error(v3, "a", 404, b""),
+                status_error(v3, "b", 500, b""),
+            ],
+        };
+        assert!(!mixed.is_unsupported_route());
+    }
+
+    #[test]
     fn non_json_bodies_are_kept_trimmed_and_cut() {
         let error = status_error(endpoint::GENESIS, "n", 502, b"  Bad Gateway\n");
         assert!(error.to_string().ends_with("HTTP 502: Bad Gateway"));
