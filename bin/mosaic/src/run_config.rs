@@ -52,6 +52,7 @@ const FILE_KEYS: &[(&str, Kind)] = &[
     ("fee_recipient", Kind::Text),
     ("builder_api", Kind::Bool),
     ("signer", Kind::Bool),
+    ("builtin_aggregator", Kind::Bool),
 ];
 
 /// The flag of a setting: arg id `lock_file` is `--lock-file`.
@@ -175,6 +176,19 @@ struct RunFlags {
         default_missing_value = "true"
     )]
     signer: Option<String>,
+    /// Perform attestation aggregation and sync committee contributions with the share
+    /// keystores, beside an external validator client that cannot aggregate for a distributed
+    /// validator (one without a distributed mode, e.g. Lodestar before 1.6); that client still
+    /// attests, proposes and signs sync committee messages
+    #[arg(
+        long,
+        env = "MOSAIC_BUILTIN_AGGREGATOR",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    builtin_aggregator: Option<String>,
 }
 
 /// Arguments of `mosaic run`: the flags plus, for error messages, which of them clap took from
@@ -416,6 +430,9 @@ pub(crate) struct RunConfig {
     /// Signer mode: the built-in validator client signs behind slashing protection (then
     /// `builtin_vc` is true as well).
     pub(crate) signer: bool,
+    /// Aggregation duties only, with the share keystores, beside an external validator client
+    /// (never with `builtin_vc`, whose client aggregates already).
+    pub(crate) builtin_aggregator: bool,
 }
 
 /// A value of the config file, already checked against its key's kind.
@@ -705,6 +722,23 @@ impl Resolver<'_> {
         };
 
         let signer = self.boolean("signer", flags.signer.as_ref())?;
+        let builtin_vc = signer || self.boolean("builtin_vc", flags.builtin_vc.as_ref())?;
+        let builtin_aggregator =
+            self.boolean("builtin_aggregator", flags.builtin_aggregator.as_ref())?;
+        if builtin_aggregator && builtin_vc {
+            let origin = if flags.builtin_aggregator.is_some() {
+                self.cli_source("builtin_aggregator")
+            } else {
+                self.file.source("builtin_aggregator")
+            };
+            return Err(invalid(
+                "builtin_aggregator",
+                origin,
+                "cannot be combined with --builtin-vc or --signer, whose validator client \
+                 aggregates already"
+                    .into(),
+            ));
+        }
         Ok(RunConfig {
             data_dir,
             lock_file,
@@ -716,12 +750,13 @@ impl Resolver<'_> {
             monitoring_address,
             log_level,
             log_format,
-            builtin_vc: signer || self.boolean("builtin_vc", flags.builtin_vc.as_ref())?,
+            builtin_vc,
             validator_keys_dir,
             byzantine: self.boolean("byzantine", flags.byzantine.as_ref())?,
             fee_recipient,
             builder_api: self.boolean("builder_api", flags.builder_api.as_ref())?,
             signer,
+            builtin_aggregator,
         })
     }
 }
@@ -1088,6 +1123,22 @@ mod tests {
         let path = path.display().to_string();
         let resolved = resolve(&[BN], &[("MOSAIC_CONFIG", &path)]).unwrap();
         assert_eq!(resolved.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn the_builtin_aggregator_goes_beside_an_external_client_only() {
+        let alone = resolve(&[BN, "--builtin-aggregator"], &[]).unwrap();
+        assert!(alone.builtin_aggregator && !alone.builtin_vc);
+        for with in ["--builtin-vc", "--signer"] {
+            let message = error(&[BN, "--builtin-aggregator", with], &[]);
+            assert!(
+                message.contains("--builtin-aggregator (from flag --builtin-aggregator)")
+                    && message.contains("cannot be combined"),
+                "{message}"
+            );
+        }
+        let message = error(&[BN, "--signer"], &[("MOSAIC_BUILTIN_AGGREGATOR", "true")]);
+        assert!(message.contains("MOSAIC_BUILTIN_AGGREGATOR"), "{message}");
     }
 
     #[test]
@@ -1519,9 +1570,10 @@ mod tests {
                 fee_recipient: Some([0; 20]),
                 builder_api: true,
                 signer: true,
+                builtin_aggregator: false,
             }
         );
-        assert_eq!(FILE_KEYS.len(), 16);
+        assert_eq!(FILE_KEYS.len(), 17);
     }
 
     #[test]

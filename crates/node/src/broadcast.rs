@@ -123,7 +123,9 @@ impl<P: Preset> Broadcaster<P> {
             SignedData::AggregateAndProof(aggregate) => (
                 Some("submit_aggregate_and_proofs"),
                 client
-                    .submit_aggregate_and_proofs(std::slice::from_ref(aggregate.as_ref()))
+                    .submit_aggregate_and_proofs_any_version(std::slice::from_ref(
+                        aggregate.as_ref(),
+                    ))
                     .await,
             ),
             SignedData::SyncMessage(message) => (

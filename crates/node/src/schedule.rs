@@ -132,7 +132,9 @@ impl Schedule {
                 }
             }
             let proposers = client.proposer_duties(epoch).await.map_err(beacon)?;
-            for duty in proposers.data {
+            // Slot 0 is the genesis block: nobody proposes it, though beacon nodes list a
+            // proposer for it.
+            for duty in proposers.data.into_iter().filter(|duty| duty.slot > 0) {
                 if let Some(key) = by_index.get(&duty.validator_index) {
                     duties.proposers.insert(duty.slot, (*key, duty));
                 }

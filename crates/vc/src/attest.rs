@@ -114,6 +114,10 @@ impl<P: Preset> Inner<P> {
         let committees: BTreeSet<u64> = duties.iter().map(|d| d.committee_index).collect();
         let data = self.attestation_data_for(slot, &committees).await;
         data_tx.send_replace(Some(data.clone()));
+        if !self.selection.signs_own_duties() {
+            // The aggregation needs the data; another client attests.
+            return;
+        }
         let (mut failed, mut refused) = (0u64, 0u64);
         // Checks and the guard first; then every approved attestation is signed in one batch.
         let mut approved = Vec::with_capacity(duties.len());

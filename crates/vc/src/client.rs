@@ -51,6 +51,7 @@ pub(crate) struct Inner<P: Preset> {
     pub(crate) gas_limit: u64,
     pub(crate) builder: bool,
     pub(crate) graffiti: Option<Root>,
+    pub(crate) selection: crate::config::DutySelection,
     duties: Mutex<DutyCache>,
     /// Whether the node may serve the distributed-validator selection endpoints (cleared
     /// after a 501/404/405).
@@ -89,6 +90,7 @@ impl<P: Preset> ValidatorClient<P> {
             gas_limit: config.gas_limit,
             builder: config.builder,
             graffiti: config.graffiti.map(Root),
+            selection: config.duties,
             duties: Mutex::new(DutyCache::default()),
             beacon_selections: AtomicBool::new(true),
             sync_selections: AtomicBool::new(true),
@@ -291,6 +293,9 @@ impl<P: Preset> Inner<P> {
                 cache.sync_of(self.chain.epoch_of(slot + 1)),
             )
         };
+        let signs_own = self.selection.signs_own_duties();
+        let proposers = if signs_own { proposers } else { Vec::new() };
+        let proposing: Vec<_> = proposers.iter().map(|duty| duty.pubkey).collect();
         // Slot 0 holds the genesis block: nobody proposes there.
         for duty in proposers.into_iter().filter(|_| slot > 0) {
             let this = Arc::clone(&self);
@@ -305,7 +310,8 @@ impl<P: Preset> Inner<P> {
             let this = Arc::clone(&self);
             let duties = attesters.clone();
             tasks.spawn(async move {
-                let tally = Tally::new(&this.stats, DutyKind::Attestation, duties.len() as u64);
+                let expected = if signs_own { duties.len() as u64 } else { 0 };
+                let tally = Tally::new(&this.stats, DutyKind::Attestation, expected);
                 let work = this.attest(slot, duties, data_tx, &tally);
                 this.with_deadline(slot, slot_end, &tally, work).await;
             });
@@ -321,7 +327,8 @@ impl<P: Preset> Inner<P> {
             let this = Arc::clone(&self);
             let duties = sync.clone();
             tasks.spawn(async move {
-                let tally = Tally::new(&this.stats, DutyKind::SyncMessage, duties.len() as u64);
+                let expected = if signs_own { duties.len() as u64 } else { 0 };
+                let tally = Tally::new(&this.stats, DutyKind::SyncMessage, expected);
                 let work = this.sync_messages(slot, duties, root_tx, &tally);
                 this.with_deadline(slot, slot_end, &tally, work).await;
             });
@@ -333,7 +340,24 @@ impl<P: Preset> Inner<P> {
             });
         }
         let this = Arc::clone(&self);
-        tasks.spawn(async move { this.refresh_duties(slot).await });
+        tasks.spawn(async move {
+            this.refresh_duties(slot).await;
+            // Next epoch's proposers are fetched in the last slot of this one, possibly before
+            // that slot's block (their dependent root) was known: when the refresh at the
+            // epoch's start replaced them, a proposal of this very slot may only show now.
+            let late: Vec<_> = this
+                .cache()
+                .proposers_at(epoch, slot)
+                .into_iter()
+                .filter(|duty| signs_own && slot > 0 && !proposing.contains(&duty.pubkey))
+                .collect();
+            for duty in late {
+                info!(slot, "proposal found after a duty refresh");
+                let tally = Tally::new(&this.stats, DutyKind::Proposal, 1);
+                this.with_deadline(slot, slot_end, &tally, this.propose(slot, duty, &tally))
+                    .await;
+            }
+        });
         while tasks.join_next().await.is_some() {}
     }
 

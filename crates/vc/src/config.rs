@@ -26,6 +26,30 @@ pub struct VcConfig {
     pub graffiti: Option<[u8; 32]>,
     /// Beacon client settings (timeouts, fallback, encoding).
     pub client_config: ClientConfig,
+    /// Which duties this client performs.
+    pub duties: DutySelection,
+}
+
+/// Which duties a validator client performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DutySelection {
+    /// Every duty.
+    #[default]
+    All,
+    /// Only attestation aggregation and sync committee contributions (with their selection
+    /// proofs), beside another validator client that performs the rest but cannot aggregate
+    /// for a distributed validator: one without distributed mode computes its selection proofs
+    /// alone, with its key share, and such proofs never combine. Attestation data and the head
+    /// root are still fetched, as the aggregation needs them; nothing else is signed, and no
+    /// proposer preparation or builder registration is sent.
+    AggregationOnly,
+}
+
+impl DutySelection {
+    /// Whether attestations, blocks and sync committee messages are signed.
+    pub fn signs_own_duties(self) -> bool {
+        self == Self::All
+    }
 }
 
 impl VcConfig {
@@ -40,6 +64,7 @@ impl VcConfig {
             builder: false,
             graffiti: None,
             client_config: ClientConfig::default(),
+            duties: DutySelection::All,
         }
     }
 }

@@ -25,10 +25,19 @@ impl<P: Preset> Inner<P> {
                 .slot_start_ms(self.chain.first_slot(epoch))
                 .saturating_add(epoch_ms),
         );
+        let signs_own = self.selection.signs_own_duties();
         let work = async {
             tokio::join!(
-                self.prepare_proposers(),
-                self.register(epoch),
+                async {
+                    if signs_own {
+                        self.prepare_proposers().await;
+                    }
+                },
+                async {
+                    if signs_own {
+                        self.register(epoch).await;
+                    }
+                },
                 self.subscribe_sync(epoch)
             )
         };

@@ -39,7 +39,7 @@ mod stats;
 mod sync;
 
 pub use client::ValidatorClient;
-pub use config::{VcConfig, DEFAULT_GAS_LIMIT};
+pub use config::{DutySelection, VcConfig, DEFAULT_GAS_LIMIT};
 pub use error::VcError;
 pub use guard::{GuardRefusal, NoGuard, SigningGuard};
 pub use stats::{DutyCounts, DutyKind, VcStats};

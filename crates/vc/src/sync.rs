@@ -46,6 +46,10 @@ impl<P: Preset> Inner<P> {
             return;
         };
         root_tx.send_replace(Some(root));
+        if !self.selection.signs_own_duties() {
+            // The contributions need the root; another client signs the messages.
+            return;
+        }
         let domain = self.chain.domain(
             SignedObject::SyncCommitteeMessage,
             self.chain.epoch_of(slot),

@@ -106,7 +106,7 @@ async fn run_with<P: Preset>(
 ) -> anyhow::Result<()> {
     // Keys and (with --signer) slashing protection before the node starts: a signer that
     // cannot protect its signatures must not run.
-    let vc_keys = if config.builtin_vc {
+    let vc_keys = if config.builtin_vc || config.builtin_aggregator {
         Some(
             mosaic_crypto::keystore::decrypt_dir(&config.validator_keys_dir)
                 .with_context(|| {
@@ -144,6 +144,9 @@ async fn run_with<P: Preset>(
             vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
         }
         vc_config.builder = config.builder_api;
+        if config.builtin_aggregator {
+            vc_config.duties = mosaic_vc::DutySelection::AggregationOnly;
+        }
         let shutdown = node.shutdown_signal();
         Some(tokio::spawn(async move {
             if let Err(error) = mosaic_vc::run::<P>(vc_config, guard, shutdown).await {

@@ -72,6 +72,7 @@ mod tests {
             fee_recipient: None,
             builder_api: false,
             signer,
+            builtin_aggregator: false,
         }
     }
 

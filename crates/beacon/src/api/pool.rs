@@ -162,6 +162,37 @@ impl<P: Preset> BeaconClient<P> {
         self.submit(&request).await
     }
 
+    /// [`BeaconClient::submit_aggregate_and_proofs`], or for aggregates from before electra
+    /// [`BeaconClient::submit_aggregate_and_proofs_v1`] if the node does not serve v2
+    /// (404/405: nodes from before 2024).
+    pub async fn submit_aggregate_and_proofs_any_version(
+        &self,
+        aggregates: &[SignedAggregateAndProof<P>],
+    ) -> Result<(), Error> {
+        match self.submit_aggregate_and_proofs(aggregates).await {
+            Err(error) if error.is_unsupported_route() => {
+                let pre_electra: Option<Vec<phase0::SignedAggregateAndProof<P>>> = aggregates
+                    .iter()
+                    .map(|aggregate| match aggregate {
+                        SignedAggregateAndProof::Phase0(a)
+                        | SignedAggregateAndProof::Altair(a)
+                        | SignedAggregateAndProof::Bellatrix(a)
+                        | SignedAggregateAndProof::Capella(a)
+                        | SignedAggregateAndProof::Deneb(a) => Some(a.clone()),
+                        SignedAggregateAndProof::Electra(_) | SignedAggregateAndProof::Fulu(_) => {
+                            None
+                        }
+                    })
+                    .collect();
+                match pre_electra {
+                    Some(aggregates) => self.submit_aggregate_and_proofs_v1(&aggregates).await,
+                    None => Err(error),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// `POST /eth/v1/beacon/pool/sync_committees`.
     pub async fn submit_sync_committee_messages(
         &self,
