@@ -92,11 +92,25 @@ pub struct Core<P: Preset> {
     /// Whether the builder API is on (blinded blocks where the beacon node lacks v3
     /// production).
     pub builder: bool,
+    /// Slots whose proposal was started (one per slot, however the duty was found).
+    pub proposals_started: std::sync::Mutex<std::collections::BTreeSet<Slot>>,
     /// Behave Byzantine (test clusters only): corrupt the partial signatures sent to peers.
     pub byzantine: bool,
 }
 
 impl<P: Preset> Core<P> {
+    /// Records that the proposal of `slot` starts; false if it had started already. Keeps
+    /// the last two epochs' slots.
+    pub fn begin_proposal(&self, slot: Slot) -> bool {
+        let mut started = self
+            .proposals_started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keep_from = slot.saturating_sub(2 * self.chain.slots_per_epoch());
+        started.retain(|s| *s >= keep_from);
+        started.insert(slot)
+    }
+
     /// The current slot by the wall clock.
     pub fn current_slot(&self) -> Slot {
         self.chain.slot_at(SystemTime::now())

@@ -48,6 +48,10 @@ pub(crate) async fn run_scheduler<P: Preset>(core: Arc<Core<P>>) {
         if let Some(duties) = core.schedule.epoch(epoch) {
             start_slot(&core, slot, &duties);
         }
+        // Proposer duties resolved ahead of the epoch may change once its dependent block is
+        // known: check again each slot, and propose now if this slot just became ours.
+        let refresh_core = core.clone();
+        tokio::spawn(async move { refresh_proposers(&refresh_core, slot).await });
         housekeeping(&core, slot);
         let next = slot + 1;
         sleep_until(chain.slot_start(next)).await;
@@ -98,6 +102,32 @@ async fn resolve<P: Preset>(core: &Core<P>, epoch: Epoch) {
     }
 }
 
+/// Fetches the proposer duties of `slot`'s epoch again (they may change once the epoch's
+/// dependent block is known) and starts the proposal of `slot` if it just became the
+/// cluster's.
+pub(crate) async fn refresh_proposers<P: Preset>(core: &Arc<Core<P>>, slot: Slot) {
+    let epoch = core.chain.epoch_of(slot);
+    match core.schedule.refresh_proposers(&core.client, epoch).await {
+        Ok(changed) if !changed.is_empty() => {
+            tracing::info!(epoch, ?changed, "proposer duties changed");
+            if let Some(pubkey) = core.schedule.proposer(&core.chain, slot) {
+                start_proposal(core, slot, pubkey);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::debug!(%error, "proposer duties not refreshed"),
+    }
+}
+
+/// Starts the proposal of `slot` by `pubkey` unless one was started for that slot already.
+fn start_proposal<P: Preset>(core: &Arc<Core<P>>, slot: Slot, pubkey: PublicKey) {
+    if !core.begin_proposal(slot) {
+        return;
+    }
+    let core = core.clone();
+    tokio::spawn(async move { propose_block(&core, slot, pubkey).await });
+}
+
 fn housekeeping<P: Preset>(core: &Core<P>, slot: Slot) {
     let keep_from = slot.saturating_sub(core.chain.slots_per_epoch() * 2);
     core.dutydb.trim(keep_from);
@@ -109,9 +139,7 @@ fn housekeeping<P: Preset>(core: &Core<P>, slot: Slot) {
 
 fn start_slot<P: Preset>(core: &Arc<Core<P>>, slot: Slot, duties: &EpochDuties) {
     if let Some((pubkey, _)) = duties.proposers.get(&slot) {
-        let core = core.clone();
-        let pubkey = *pubkey;
-        tokio::spawn(async move { propose_block(&core, slot, pubkey).await });
+        start_proposal(core, slot, *pubkey);
     }
     if let Some(attesters) = duties.attesters.get(&slot) {
         let attesters = attesters.clone();

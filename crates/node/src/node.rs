@@ -257,6 +257,7 @@ pub async fn start<P: Preset>(
         own_shares,
         registrations,
         builder: config.builder,
+        proposals_started: Default::default(),
         byzantine: config.byzantine,
     });
 

@@ -152,6 +152,47 @@ impl Schedule {
         Ok(())
     }
 
+    /// Fetches `epoch`'s proposer duties again and replaces the resolved ones. Before fulu
+    /// they are only final once the epoch's dependent block (the last of the previous epoch)
+    /// is known, which may be after the epoch was resolved ahead of time. Returns the slots
+    /// whose proposer changed.
+    pub async fn refresh_proposers<P: Preset>(
+        &self,
+        client: &BeaconClient<P>,
+        epoch: Epoch,
+    ) -> Result<Vec<Slot>, ScheduleError> {
+        let answer = client
+            .proposer_duties(epoch)
+            .await
+            .map_err(|source| ScheduleError::Beacon { epoch, source })?;
+        let mut state = lock(&self.state);
+        let proposers: BTreeMap<Slot, (PublicKey, ProposerDuty)> = answer
+            .data
+            .into_iter()
+            .filter(|duty| duty.slot > 0)
+            .filter_map(|duty| {
+                let key = *state.by_index.get(&duty.validator_index)?;
+                Some((duty.slot, (key, duty)))
+            })
+            .collect();
+        let Some(duties) = state.epochs.get_mut(&epoch) else {
+            return Ok(Vec::new());
+        };
+        let changed: Vec<Slot> = proposers
+            .keys()
+            .chain(duties.proposers.keys())
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|slot| {
+                proposers.get(slot).map(|(key, _)| key)
+                    != duties.proposers.get(slot).map(|(key, _)| key)
+            })
+            .collect();
+        duties.proposers = proposers;
+        Ok(changed)
+    }
+
     /// The duties of `epoch`, if resolved.
     pub fn epoch(&self, epoch: Epoch) -> Option<EpochDuties> {
         lock(&self.state).epochs.get(&epoch).cloned()

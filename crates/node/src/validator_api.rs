@@ -80,7 +80,13 @@ impl<P: Preset> Backend<P> for NodeBackend<P> {
             .map_err(waited)
     }
 
-    fn proposer(&self, slot: Slot) -> Option<PublicKey> {
+    async fn proposer(&self, slot: Slot) -> Option<PublicKey> {
+        if let Some(pubkey) = self.core.schedule.proposer(&self.core.chain, slot) {
+            return Some(pubkey);
+        }
+        // Not ours as resolved: ask again, the duties may have changed since (this also starts
+        // the proposal if the slot just became ours).
+        crate::duties::refresh_proposers(&self.core, slot).await;
         self.core.schedule.proposer(&self.core.chain, slot)
     }
 
@@ -178,14 +184,27 @@ impl<P: Preset> Backend<P> for NodeBackend<P> {
 
 /// Starts the validator API of `node` on its configured address; returns the bound address.
 pub async fn serve<P: Preset>(node: &RunningNode<P>) -> Result<SocketAddr, NodeError> {
+    serve_on(node, node.validator_api, false).await
+}
+
+/// Starts a validator API of `node` on `listen`; returns the bound address. With
+/// `aggregation_elsewhere` it refuses the aggregation endpoints at once (see
+/// [`VapiConfig::aggregation_elsewhere`]): the public API beside `mosaic run
+/// --builtin-aggregator`, whose own client gets a second, internal API without that refusal.
+pub async fn serve_on<P: Preset>(
+    node: &RunningNode<P>,
+    listen: SocketAddr,
+    aggregation_elsewhere: bool,
+) -> Result<SocketAddr, NodeError> {
     let keys = KeyMap::new(node.core.own_shares.iter().copied())
         .map_err(|e| NodeError::ValidatorApi(e.to_string()))?;
     let config = VapiConfig {
-        listen: node.validator_api,
+        listen,
         beacon_node_urls: node.beacon_urls.clone(),
         keys,
         signing: node.core.chain.signing.clone(),
         request_timeout: (node.core.chain.slot_duration * 2).max(Duration::from_secs(2)),
+        aggregation_elsewhere,
     };
     let backend = Arc::new(NodeBackend::new(node.core.clone()));
     let (address, _task) = mosaic_vapi::serve(config, backend, node.shutdown_signal())

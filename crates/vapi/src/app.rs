@@ -22,6 +22,8 @@ pub(crate) struct App<P: Preset, B> {
     pub(crate) backend: Arc<B>,
     pub(crate) upstream: Upstream,
     pub(crate) request_timeout: Duration,
+    /// See [`crate::VapiConfig::aggregation_elsewhere`].
+    pub(crate) aggregation_elsewhere: bool,
     /// Turns true when the server shuts down (ends open event streams).
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
     pub(crate) preset: PhantomData<fn() -> P>,

@@ -25,8 +25,10 @@ pub trait Backend<P: Preset>: Send + Sync + 'static {
         committee_index: u64,
     ) -> impl Future<Output = Result<AttestationData, BackendError>> + Send;
 
-    /// The distributed validator scheduled to propose at `slot`, if it is one of the cluster's.
-    fn proposer(&self, slot: Slot) -> Option<PublicKey>;
+    /// The distributed validator scheduled to propose at `slot`, if it is one of the cluster's
+    /// (the backend may check with its beacon node again before saying no: proposer duties
+    /// can change once the epoch's dependent block is known).
+    fn proposer(&self, slot: Slot) -> impl Future<Output = Option<PublicKey>> + Send;
 
     /// The block proposal decided for `slot`; waits until decided.
     fn proposal(

@@ -51,6 +51,13 @@ pub struct VapiConfig {
     /// Longest wait for the cluster (decided data, combined selections) and for a proxied
     /// beacon node answer (the event stream excepted).
     pub request_timeout: Duration,
+    /// Refuse the aggregation endpoints (aggregate and contribution data and submissions, the
+    /// selection endpoints) with a 400 at once: the node aggregates with its own client
+    /// (`mosaic run --builtin-aggregator`) behind another listener, and the validator client
+    /// here cannot aggregate for a distributed validator (no distributed mode). Without this,
+    /// such a client would wait for the cluster's decided aggregate only to have its own
+    /// aggregate refused, and fall behind on its next duties while it waits.
+    pub aggregation_elsewhere: bool,
 }
 
 /// Starts the validator API. Returns the address it listens on (useful with port 0) and the
@@ -78,6 +85,7 @@ pub async fn serve<P: Preset, B: Backend<P>>(
         backend,
         upstream,
         request_timeout: config.request_timeout,
+        aggregation_elsewhere: config.aggregation_elsewhere,
         stopping: stopping.clone(),
         preset: std::marker::PhantomData,
     });

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use mosaic_types::consensus::Preset;
@@ -25,6 +25,36 @@ async fn seen<P: Preset, B: Backend<P>>(
     next: Next,
 ) -> Response {
     app.backend.validator_client_seen();
+    next.run(request).await
+}
+
+/// The endpoints of aggregation duties.
+const AGGREGATION_PATHS: [&str; 8] = [
+    "/eth/v1/validator/aggregate_attestation",
+    "/eth/v2/validator/aggregate_attestation",
+    "/eth/v1/validator/aggregate_and_proofs",
+    "/eth/v2/validator/aggregate_and_proofs",
+    "/eth/v1/validator/sync_committee_contribution",
+    "/eth/v1/validator/contribution_and_proofs",
+    "/eth/v1/validator/beacon_committee_selections",
+    "/eth/v1/validator/sync_committee_selections",
+];
+
+/// Refuses the aggregation endpoints when the node aggregates elsewhere
+/// ([`crate::VapiConfig::aggregation_elsewhere`]).
+async fn aggregation_gate<P: Preset, B: Backend<P>>(
+    State(app): State<Arc<App<P, B>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if app.aggregation_elsewhere && AGGREGATION_PATHS.contains(&request.uri().path()) {
+        return crate::error::ApiError::bad_request(
+            "this node performs the aggregation duties with its own validator client (mosaic \
+             run --builtin-aggregator): a validator client without distributed mode cannot \
+             aggregate for a distributed validator",
+        )
+        .into_response();
+    }
     next.run(request).await
 }
 
@@ -138,6 +168,10 @@ pub(crate) fn router<P: Preset, B: Backend<P>>(app: Arc<App<P, B>>) -> Router {
         )
         .fallback(proxy::<P, B>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            aggregation_gate::<P, B>,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), seen::<P, B>))
         .with_state(app)
 }

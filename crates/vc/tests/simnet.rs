@@ -639,3 +639,71 @@ async fn aggregators_follow_the_selection_proofs_a_dv_node_returns() {
         .count();
     assert!(calls >= 2, "the endpoint stays in use: {calls} calls");
 }
+
+/// The aggregation-only client beside a full one on the same keys (as `mosaic run
+/// --builtin-aggregator` runs beside a validator client without distributed mode): it signs
+/// no attestation, block or sync committee message and sends no proposer preparation, yet its
+/// aggregates and contributions arrive, each includable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregation_only_client_aggregates_and_signs_nothing_else() {
+    let seed = 11;
+    let last = 15;
+    let keys = keys(seed);
+    let net = Net::start(ForkName::Capella, &keys, 800, seed).await;
+    let proxy = Proxy::start(net.url(), None, &[], None).await;
+    let mut aggregation_config = config(proxy.url.clone(), keys.clone());
+    aggregation_config.duties = mosaic_vc::DutySelection::AggregationOnly;
+    let aggregator = ValidatorClient::<Minimal>::new(aggregation_config, Arc::new(NoGuard))
+        .await
+        .unwrap();
+    let full = ValidatorClient::<Minimal>::new(config(net.url(), keys), Arc::new(NoGuard))
+        .await
+        .unwrap();
+    let (aggregator_stats, full_stats) = tokio::join!(
+        run_until(&net, aggregator, last),
+        run_until(&net, full, last)
+    );
+    for kind in [
+        DutyKind::Attestation,
+        DutyKind::Proposal,
+        DutyKind::SyncMessage,
+    ] {
+        let counts = aggregator_stats.counts(kind);
+        assert_eq!(
+            counts.signed + counts.submitted + counts.failed,
+            0,
+            "{kind}:\n{aggregator_stats}"
+        );
+    }
+    for kind in [DutyKind::Aggregation, DutyKind::SyncContribution] {
+        assert!(
+            aggregator_stats.counts(kind).submitted > 0,
+            "{kind}:\n{aggregator_stats}"
+        );
+    }
+    assert!(!proxy.saw("POST /eth/v1/validator/prepare_beacon_proposer"));
+    assert!(!proxy.saw("POST /eth/v1/beacon/pool/attestations"));
+    assert!(!proxy.saw("POST /eth/v1/beacon/pool/sync_committees"));
+    assert!(full_stats.counts(DutyKind::Attestation).submitted > 0);
+    // Each attestation once (the full client's), every aggregate includable; the aggregates
+    // of each (validator, slot) come from both clients.
+    let mut attestations: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+    for record in net.records(1, last).await {
+        let key = (
+            record["validator_index"].as_u64().unwrap(),
+            record["slot"].as_u64().unwrap(),
+        );
+        match record["kind"].as_str().unwrap() {
+            "attestation" => *attestations.entry(key).or_default() += 1,
+            "aggregate" | "sync_contribution" => {
+                assert_eq!(record["included"], true, "{record}")
+            }
+            _ => {}
+        }
+    }
+    assert!(!attestations.is_empty());
+    assert!(
+        attestations.values().all(|count| *count == 1),
+        "{attestations:?}"
+    );
+}

@@ -129,9 +129,19 @@ async fn run_with<P: Preset>(
         vc_keys.as_deref().unwrap_or_default(),
     )?;
     let node = mosaic_node::start::<P>(node_config, chain).await?;
-    let validator_api = mosaic_node::validator_api::serve(&node)
-        .await
-        .context("starting the validator API")?;
+    let validator_api =
+        mosaic_node::validator_api::serve_on(&node, node.validator_api, config.builtin_aggregator)
+            .await
+            .context("starting the validator API")?;
+    // The built-in client talks to its own API: beside an external client (the
+    // --builtin-aggregator case) the public one refuses aggregation.
+    let builtin_api = if config.builtin_aggregator {
+        mosaic_node::validator_api::serve_on(&node, ([127, 0, 0, 1], 0).into(), false)
+            .await
+            .context("starting the built-in aggregator's validator API")?
+    } else {
+        validator_api
+    };
     tracing::info!(
         validator_api = %validator_api,
         monitoring = %node.monitoring,
@@ -139,7 +149,7 @@ async fn run_with<P: Preset>(
         "serving"
     );
     let vc = if let Some(keys) = vc_keys {
-        let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{validator_api}")], keys);
+        let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{builtin_api}")], keys);
         if let Some(fee_recipient) = config.fee_recipient {
             vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
         }

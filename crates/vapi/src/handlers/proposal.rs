@@ -46,11 +46,11 @@ fn slot_param(path: Result<Path<String>, PathRejection>) -> Result<Slot, ApiErro
 }
 
 /// The DV proposing at `slot`.
-fn proposer<P: Preset, B: Backend<P>>(
+async fn proposer<P: Preset, B: Backend<P>>(
     state: &AppState<P, B>,
     slot: Slot,
 ) -> Result<PublicKey, ApiError> {
-    state.backend.proposer(slot).ok_or_else(|| {
+    state.backend.proposer(slot).await.ok_or_else(|| {
         ApiError::bad_request(format!(
             "no distributed validator of this cluster proposes at slot {slot}"
         ))
@@ -101,7 +101,7 @@ async fn produce<P: Preset, B: Backend<P>>(
 ) -> Result<Response, ApiError> {
     let slot = slot_param(path)?;
     let params = query(params)?;
-    let dv = proposer(&state, slot)?;
+    let dv = proposer(&state, slot).await?;
     let randao = SignedData::Randao(SignedRandao {
         epoch: state.epoch_of(slot),
         signature: params.randao_reveal,
@@ -218,7 +218,7 @@ async fn publish<P: Preset, B: Backend<P>>(
     .map_err(|error| ApiError::bad_request(format!("invalid signed block: {error}")))?;
     let slot = block.slot();
     let what = format!("block for slot {slot}");
-    let dv = proposer(&state, slot)?;
+    let dv = proposer(&state, slot).await?;
     let decided = state.wait(state.backend.proposal(slot)).await?;
     if decided.block_root() != block.block_root() || decided.is_blinded() != block.is_blinded() {
         return Err(ApiError::bad_request(format!(

@@ -110,7 +110,7 @@ impl Backend<P> for FakeBackend {
         Ok(self.attestation_data.get(&(slot, committee_index)).await)
     }
 
-    fn proposer(&self, slot: Slot) -> Option<PublicKey> {
+    async fn proposer(&self, slot: Slot) -> Option<PublicKey> {
         self.proposers.lock().unwrap().get(&slot).copied()
     }
 
@@ -426,10 +426,25 @@ impl Harness {
         Self::start_with(request_timeout, None, true).await
     }
 
+    /// Starts everything, with the aggregation endpoints refused (the node aggregates
+    /// elsewhere).
+    pub(crate) async fn start_aggregating_elsewhere() -> Self {
+        Self::start_full(Duration::from_secs(2), None, true, true).await
+    }
+
     async fn start_with(
         request_timeout: Duration,
         urls: Option<Vec<String>>,
         with_fake: bool,
+    ) -> Self {
+        Self::start_full(request_timeout, urls, with_fake, false).await
+    }
+
+    async fn start_full(
+        request_timeout: Duration,
+        urls: Option<Vec<String>>,
+        with_fake: bool,
+        aggregation_elsewhere: bool,
     ) -> Self {
         let dv_key = SecretKey::from_bytes(&[1; 32]).unwrap();
         let share_key = SecretKey::from_bytes(&[2; 32]).unwrap();
@@ -453,6 +468,7 @@ impl Harness {
             keys: KeyMap::new([(dv, share_key.public_key())]).unwrap(),
             signing: signing.clone(),
             request_timeout,
+            aggregation_elsewhere,
         };
         let (shutdown, stop) = oneshot::channel::<()>();
         let (address, task) = serve::<P, _>(config, backend.clone(), async move {

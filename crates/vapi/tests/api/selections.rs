@@ -163,3 +163,38 @@ async fn one_validator_in_several_sync_subcommittees_gets_each_proof() {
         json!({ "data": [selection_json(&combined[0]), selection_json(&combined[1])] })
     );
 }
+
+#[tokio::test]
+async fn aggregation_endpoints_are_refused_at_once_when_the_node_aggregates_elsewhere() {
+    let h = Harness::start_aggregating_elsewhere().await;
+    let started = std::time::Instant::now();
+    for (method, path) in [
+        ("GET", "/eth/v1/validator/aggregate_attestation?slot=1&attestation_data_root=0x00"),
+        ("GET", "/eth/v2/validator/aggregate_attestation?slot=1&attestation_data_root=0x00&committee_index=0"),
+        ("POST", "/eth/v1/validator/aggregate_and_proofs"),
+        ("POST", "/eth/v2/validator/aggregate_and_proofs"),
+        ("GET", "/eth/v1/validator/sync_committee_contribution?slot=1&subcommittee_index=0&beacon_block_root=0x00"),
+        ("POST", "/eth/v1/validator/contribution_and_proofs"),
+        ("POST", "/eth/v1/validator/beacon_committee_selections"),
+        ("POST", "/eth/v1/validator/sync_committee_selections"),
+    ] {
+        let response = match method {
+            "GET" => h.get(path).await,
+            _ => h.post(path, &json!([])).await,
+        };
+        let (status, body) = json_of(response).await;
+        assert_eq!(status, 400, "{method} {path}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("--builtin-aggregator"),
+            "{method} {path}: {body}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "answered without waiting"
+    );
+    // One step inside: everything else is still served (here, proxied to the fake beacon
+    // node, which answers 202).
+    let response = h.get("/eth/v1/node/version").await;
+    assert_eq!(response.status(), 202);
+}
