@@ -243,6 +243,27 @@ fn signer_mode_every_duty_succeeds_across_a_kill_and_restart() {
     let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("simnet-signer/cluster/node2/slashing-protection.sqlite");
     assert!(db.exists(), "node 2 kept no slashing-protection database");
+    // Every node's guard decisions are in its metrics: attestations allowed, nothing refused.
+    for (i, node) in run.report["nodes"].as_array().unwrap().iter().enumerate() {
+        let samples = &node["metrics"]["samples"];
+        let allowed = samples
+            ["mosaic_signer_guard_total{object=\"attestation\",decision=\"allowed\"}"]
+            .as_f64()
+            .unwrap_or(0.0);
+        assert!(
+            allowed > 0.0,
+            "node {i}: no attestation allowed by the guard: {node}"
+        );
+        for object in ["block", "attestation"] {
+            let key =
+                format!("mosaic_signer_guard_total{{object=\"{object}\",decision=\"refused\"}}");
+            assert_eq!(
+                samples[&key].as_f64().unwrap_or(0.0),
+                0.0,
+                "node {i}: {node}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -78,6 +78,12 @@ struct DutyLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GuardLabels {
+    object: String,
+    decision: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DutyOutcomeLabels {
     duty: String,
     outcome: String,
@@ -153,6 +159,7 @@ pub struct Metrics {
     peer_connected: Family<PeerLabels, Gauge>,
     vapi_requests_total: Family<EndpointStatusLabels, Counter>,
     duty_broadcast_latency: HistogramFamily<DutyLabels>,
+    signer_guard_total: Family<GuardLabels, Counter>,
     app_ready: Gauge,
     app_readyz: Gauge,
 }
@@ -189,6 +196,7 @@ impl Metrics {
             duty_broadcast_latency: histogram_family(|| {
                 Histogram::new(DUTY_LATENCY_BUCKETS.iter().copied())
             }),
+            signer_guard_total: Family::default(),
             app_ready: Gauge::default(),
             app_readyz: Gauge::default(),
         };
@@ -269,6 +277,13 @@ impl Metrics {
             "Time from a duty's trigger until its aggregated signature was broadcast, by duty type",
             Unit::Seconds,
             self.duty_broadcast_latency.clone(),
+        );
+        registry.register(
+            "signer_guard",
+            "Signer mode: the slashing-protection database's decisions before a signature, by \
+             object (block, attestation) and decision (allowed, repeated, refused; \
+             database_error for object any)",
+            self.signer_guard_total.clone(),
         );
         registry.register(
             "app_ready",
@@ -414,6 +429,19 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
+    /// Raise `mosaic_signer_guard_total{object,decision}` to `total`, the guard's own running
+    /// count (a lower value, which a counter cannot take, is ignored).
+    pub fn signer_guard(&self, object: &str, decision: &str, total: u64) {
+        let counter = self.signer_guard_total.get_or_create(&GuardLabels {
+            object: object.to_owned(),
+            decision: decision.to_owned(),
+        });
+        let current = counter.get();
+        if total > current {
+            counter.inc_by(total - current);
+        }
+    }
+
     /// Publish the readiness state: `mosaic_app_ready` (1 when ready) and
     /// `mosaic_app_monitoring_readyz` (Charon's numeric state code).
     pub fn set_readyz(&self, state: Readyz) {
@@ -442,6 +470,29 @@ mod tests {
     }
 
     #[test]
+    fn signer_guard_counts_follow_the_guard_totals_and_never_go_down() {
+        let metrics = Metrics::new();
+        let line = |metrics: &Metrics| {
+            metrics
+                .encode()
+                .unwrap()
+                .lines()
+                .find(|l| l.starts_with("mosaic_signer_guard_total{"))
+                .map(str::to_owned)
+        };
+        metrics.signer_guard("attestation", "refused", 3);
+        assert_eq!(
+            line(&metrics).as_deref(),
+            Some("mosaic_signer_guard_total{object=\"attestation\",decision=\"refused\"} 3")
+        );
+        metrics.signer_guard("attestation", "refused", 5);
+        assert!(line(&metrics).unwrap().ends_with(" 5"));
+        // A lower total (a restarted guard's count, say) leaves the counter as it was.
+        metrics.signer_guard("attestation", "refused", 2);
+        assert!(line(&metrics).unwrap().ends_with(" 5"));
+    }
+
+    #[test]
     fn every_family_is_described_with_its_final_name() {
         // Families without any label set are left out of the exposition; record one of each.
         let metrics = Metrics::new();
@@ -456,6 +507,7 @@ mod tests {
         metrics.peer_connected("p", true);
         metrics.vapi_request("e", 200);
         metrics.duty_broadcast_latency("attester", ms);
+        metrics.signer_guard("block", "refused", 1);
         let text = metrics.encode().unwrap();
         for (name, kind) in [
             ("mosaic_duty", "counter"),
@@ -471,6 +523,7 @@ mod tests {
             ("mosaic_p2p_peer_connected", "gauge"),
             ("mosaic_vapi_requests", "counter"),
             ("mosaic_duty_broadcast_latency_seconds", "histogram"),
+            ("mosaic_signer_guard", "counter"),
             ("mosaic_app_ready", "gauge"),
             ("mosaic_app_monitoring_readyz", "gauge"),
         ] {

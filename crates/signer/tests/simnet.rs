@@ -1,7 +1,9 @@
-//! Simnet acceptance in signer mode: four nodes in one process over loopback TCP against the
-//! simulated beacon node, each running the built-in validator client behind its own
-//! [`SlashingGuard`] on its own database. Every duty must reach the chain with nothing refused;
-//! and a node stopped and restarted on the same database mid-run must sign nothing slashable
+//! Signer mode in one process: four nodes over loopback TCP against the simulated beacon node,
+//! each running the built-in validator client behind its own [`SlashingGuard`] on its own
+//! database (`mosaic simnet --signer` runs the same as separate processes). Every duty must
+//! reach the chain, the nodes that ran throughout refused nothing and kept their records under
+//! the distributed validators' keys; and a node stopped and restarted on the same database
+//! mid-run must sign nothing slashable
 //! (the simulator sees no double proposal, the restarted guard refuses only re-offers of what
 //! it signed before the restart, and the cluster keeps performing its duties).
 //!
@@ -34,9 +36,6 @@ use mosaic_types::consensus::Minimal;
 use mosaic_types::BlsPubkey;
 
 const SLOT: Duration = Duration::from_millis(1000);
-
-/// The two clusters run one after the other: each needs the CPU to keep its 1 s slots.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -309,49 +308,7 @@ fn assert_every_duty_succeeded(sim: &Simulator, last_slot: u64) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn four_signers_perform_every_duty_behind_slashing_protection() {
-    let _serial = SERIAL.lock().await;
-    let cluster = start_cluster(4, 4, &[(1, 11)], 0..0).await;
-    cluster.run_until_slot(12).await;
-    println!("{}", cluster.sim.summary_text());
-    let proposals = assert_every_duty_succeeded(&cluster.sim, 12);
-    let json = cluster.sim.summary_json();
-    assert!(
-        proposals > 0,
-        "no proposal by the cluster's validators: {json:#}"
-    );
-    for i in 0..4 {
-        let stats = cluster.guard(i).stats();
-        println!("node {i}: {stats:?}");
-        assert_eq!(
-            stats.blocks_refused + stats.attestations_refused,
-            0,
-            "node {i}: {:?}",
-            cluster.guard(i).recent_refusals()
-        );
-        assert!(stats.attestations_allowed > 0, "node {i}: {stats:?}");
-        // Each node signed its share of every proposal that reached the chain.
-        assert!(stats.blocks_allowed >= proposals, "node {i}: {stats:?}");
-        // Records are kept under the distributed validators' keys.
-        let history = cluster.guard(i).export_interchange().unwrap();
-        let dv_keys: Vec<[u8; 48]> = cluster
-            .lock
-            .validators
-            .iter()
-            .map(|v| v.public_key.clone().try_into().unwrap())
-            .collect();
-        assert!(history.data.iter().all(|v| dv_keys.contains(&v.pubkey)));
-        assert!(history
-            .data
-            .iter()
-            .any(|v| !v.signed_attestations.is_empty()));
-    }
-    cluster.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_signer_restarted_on_its_database_signs_nothing_slashable() {
-    let _serial = SERIAL.lock().await;
     // Proposals before the stop and after the restart, none while node 0 is down or starting
     // again (slots 6 to 9).
     let mut cluster = start_cluster(4, 4, &[(1, 6), (10, 15)], 6..10).await;
@@ -393,15 +350,38 @@ async fn a_signer_restarted_on_its_database_signs_nothing_slashable() {
         stats.attestations_allowed > 0,
         "the restarted node signed nothing new"
     );
+    let proposals = assert_every_duty_succeeded(&cluster.sim, 15);
+    assert!(
+        proposals > 0,
+        "no proposal by the cluster's validators: {:#}",
+        cluster.sim.summary_json()
+    );
+    let dv_keys: Vec<[u8; 48]> = cluster
+        .lock
+        .validators
+        .iter()
+        .map(|v| v.public_key.clone().try_into().unwrap())
+        .collect();
     for i in 1..4 {
         let stats = cluster.guard(i).stats();
         assert_eq!(
             stats.blocks_refused + stats.attestations_refused,
             0,
-            "node {i}: {stats:?}"
+            "node {i}: {stats:?} {:?}",
+            cluster.guard(i).recent_refusals()
         );
+        assert!(stats.attestations_allowed > 0, "node {i}: {stats:?}");
+        // The nodes that ran throughout signed blocks (not necessarily every one: three
+        // partials make a block, and the fourth may come too late to be signed).
+        assert!(stats.blocks_allowed > 0, "node {i}: {stats:?}");
+        // Records are kept under the distributed validators' keys.
+        let history = cluster.guard(i).export_interchange().unwrap();
+        assert!(history.data.iter().all(|v| dv_keys.contains(&v.pubkey)));
+        assert!(history
+            .data
+            .iter()
+            .any(|v| !v.signed_attestations.is_empty()));
     }
-    assert_every_duty_succeeded(&cluster.sim, 15);
     cluster.stop().await;
 }
 

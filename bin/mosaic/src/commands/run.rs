@@ -129,6 +129,14 @@ async fn run_with<P: Preset>(
         vc_keys.as_deref().unwrap_or_default(),
     )?;
     let node = mosaic_node::start::<P>(node_config, chain).await?;
+    if let Some(slashing) = guard.slashing.clone() {
+        tokio::spawn(super::signer::export_guard_metrics(
+            slashing,
+            node.core.metrics.clone(),
+            node.shutdown_signal(),
+        ));
+    }
+    let guard = guard.signing;
     let validator_api =
         mosaic_node::validator_api::serve_on(&node, node.validator_api, config.builtin_aggregator)
             .await

@@ -21,9 +21,12 @@ pub(crate) fn signing_guard(
     lock: &Lock,
     genesis_validators_root: [u8; 32],
     keys: &[SecretKey],
-) -> anyhow::Result<Arc<dyn SigningGuard>> {
+) -> anyhow::Result<Guard> {
     if !config.signer {
-        return Ok(Arc::new(mosaic_vc::NoGuard));
+        return Ok(Guard {
+            signing: Arc::new(mosaic_vc::NoGuard),
+            slashing: None,
+        });
     }
     let shares: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
     let key_map = KeyMap::from_lock(lock, &shares).with_context(|| {
@@ -43,7 +46,57 @@ pub(crate) fn signing_guard(
                 path.display()
             )
         })?;
-    Ok(Arc::new(guard))
+    let guard = Arc::new(guard);
+    Ok(Guard {
+        signing: guard.clone(),
+        slashing: Some(guard),
+    })
+}
+
+/// The validator client's signing guard and, in signer mode, the slashing-protection guard
+/// behind it (for its statistics).
+pub(crate) struct Guard {
+    /// What the validator client asks before signing.
+    pub(crate) signing: Arc<dyn SigningGuard>,
+    /// The EIP-3076 guard in signer mode.
+    pub(crate) slashing: Option<Arc<SlashingGuard>>,
+}
+
+/// How often the slashing guard's decisions are copied into the metrics.
+const GUARD_METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Copies the slashing guard's decision counts into `mosaic_signer_guard_total{object,decision}`
+/// (and its database errors into `decision="database_error"`) until `shutdown`.
+pub(crate) async fn export_guard_metrics(
+    guard: Arc<SlashingGuard>,
+    metrics: Arc<mosaic_monitor::Metrics>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let export = || {
+        let stats = guard.stats();
+        for (object, decision, total) in [
+            ("block", "allowed", stats.blocks_allowed),
+            ("block", "repeated", stats.blocks_repeated),
+            ("block", "refused", stats.blocks_refused),
+            ("attestation", "allowed", stats.attestations_allowed),
+            ("attestation", "repeated", stats.attestations_repeated),
+            ("attestation", "refused", stats.attestations_refused),
+            ("any", "database_error", stats.database_errors),
+        ] {
+            metrics.signer_guard(object, decision, total);
+        }
+    };
+    tokio::pin!(shutdown);
+    let mut every = tokio::time::interval(GUARD_METRICS_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => export(),
+            () = &mut shutdown => {
+                export();
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

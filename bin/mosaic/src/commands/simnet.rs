@@ -44,10 +44,11 @@ const WATCHDOG_MARGIN: Duration = Duration::from_secs(30);
 /// Failed duties listed after the text summary.
 const MAX_FAILURES_SHOWN: usize = 10;
 /// Metrics copied from every node's `/metrics` into the JSON report.
-const REPORTED_METRICS: [&str; 3] = [
+const REPORTED_METRICS: [&str; 4] = [
     "mosaic_parsig_rejected_total",
     "mosaic_duty_total",
     "mosaic_duty_failed_total",
+    "mosaic_signer_guard_total",
 ];
 
 /// Arguments of `mosaic simnet`.
