@@ -93,6 +93,14 @@ fn lodestar() -> Option<PathBuf> {
     }
 }
 
+/// Writes `text` to the test's standard error directly, so that it is in the test output even
+/// when the test passes (the test harness captures `print!` and `eprint!` only).
+fn show(text: &str) {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -744,10 +752,10 @@ async fn end_to_end(mode: Mode) {
 
     let dv: Vec<u64> = (0..DV_COUNT).collect();
     let control_group: Vec<u64> = (DV_COUNT..VALIDATORS).collect();
-    println!(
+    show(&format!(
         "{mode:?}: finalized epoch {finalized}; node 3 stopped in epoch {stop_epoch}\n{}",
         record.table(0..=checked_until, &dv, &control_group)
-    );
+    ));
     // Attested in every epoch after the first (the issue: "from the beacon node: inclusion or
     // liveness"), before and after the stop: on chain, or seen attesting by the beacon node.
     // With one node down, a duty whose first consensus round the stopped node leads decides a
@@ -808,7 +816,7 @@ async fn end_to_end(mode: Mode) {
         );
     }
     drop(processes);
-    println!("{mode:?}: done in {:?}", started.elapsed());
+    show(&format!("{mode:?}: done in {:?}", started.elapsed()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
