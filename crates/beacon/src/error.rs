@@ -145,10 +145,7 @@ impl Error {
     pub fn is_not_implemented(&self) -> bool {
         match self {
             Self::Status { status, .. } => *status == 501,
-            Self::AllNodesFailed { errors, .. } => {
-                let mut answered = errors.iter().filter(|e| e.status().is_some()).peekable();
-                answered.peek().is_some() && answered.all(Self::is_not_implemented)
-            }
+            Self::AllNodesFailed { errors, .. } => every_answer(errors, Self::is_not_implemented),
             _ => false,
         }
     }
@@ -160,10 +157,7 @@ impl Error {
     pub fn is_unsupported_route(&self) -> bool {
         match self {
             Self::Status { status, .. } => matches!(*status, 404 | 405),
-            Self::AllNodesFailed { errors, .. } => {
-                let mut answered = errors.iter().filter(|e| e.status().is_some()).peekable();
-                answered.peek().is_some() && answered.all(Self::is_unsupported_route)
-            }
+            Self::AllNodesFailed { errors, .. } => every_answer(errors, Self::is_unsupported_route),
             _ => false,
         }
     }
@@ -223,6 +217,13 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// Whether at least one of the nodes' `errors` is an HTTP answer and every HTTP answer passes
+/// `test` (nodes that did not answer, timeouts or refused connections, do not count).
+fn every_answer(errors: &[Error], test: fn(&Error) -> bool) -> bool {
+    let mut answered = errors.iter().filter(|e| e.status().is_some()).peekable();
+    answered.peek().is_some() && answered.all(test)
 }
 
 struct FailureList<'a>(&'a [IndexedFailure]);

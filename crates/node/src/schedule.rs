@@ -36,6 +36,22 @@ struct ScheduleState {
     epochs: BTreeMap<Epoch, EpochDuties>,
 }
 
+/// The proposer duties of the cluster's validators (`by_index`), by slot. Slot 0 is the
+/// genesis block: nobody proposes it, though beacon nodes list a proposer for it.
+fn cluster_proposers(
+    by_index: &HashMap<u64, PublicKey>,
+    duties: Vec<ProposerDuty>,
+) -> BTreeMap<Slot, (PublicKey, ProposerDuty)> {
+    duties
+        .into_iter()
+        .filter(|duty| duty.slot > 0)
+        .filter_map(|duty| {
+            let key = *by_index.get(&duty.validator_index)?;
+            Some((duty.slot, (key, duty)))
+        })
+        .collect()
+}
+
 fn lock(mutex: &Mutex<ScheduleState>) -> MutexGuard<'_, ScheduleState> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -132,13 +148,7 @@ impl Schedule {
                 }
             }
             let proposers = client.proposer_duties(epoch).await.map_err(beacon)?;
-            // Slot 0 is the genesis block: nobody proposes it, though beacon nodes list a
-            // proposer for it.
-            for duty in proposers.data.into_iter().filter(|duty| duty.slot > 0) {
-                if let Some(key) = by_index.get(&duty.validator_index) {
-                    duties.proposers.insert(duty.slot, (*key, duty));
-                }
-            }
+            duties.proposers = cluster_proposers(&by_index, proposers.data);
             if chain.fork_at_epoch(epoch) >= mosaic_types::ForkName::Altair {
                 let sync = client.sync_duties(epoch, &indices).await.map_err(beacon)?;
                 for duty in sync.data {
@@ -166,15 +176,7 @@ impl Schedule {
             .await
             .map_err(|source| ScheduleError::Beacon { epoch, source })?;
         let mut state = lock(&self.state);
-        let proposers: BTreeMap<Slot, (PublicKey, ProposerDuty)> = answer
-            .data
-            .into_iter()
-            .filter(|duty| duty.slot > 0)
-            .filter_map(|duty| {
-                let key = *state.by_index.get(&duty.validator_index)?;
-                Some((duty.slot, (key, duty)))
-            })
-            .collect();
+        let proposers = cluster_proposers(&state.by_index, answer.data);
         let Some(duties) = state.epochs.get_mut(&epoch) else {
             return Ok(Vec::new());
         };
