@@ -1,24 +1,23 @@
 //! Acceptance tests of the distributed validator node (issue 5 §6), through `mosaic simnet`:
 //! the real binary, four `mosaic run` processes over loopback TCP, the simulated beacon chain,
-//! 2 s slots on the minimal preset (8 slots per epoch), 3 epochs.
+//! 2 s slots on the minimal preset (8 slots per epoch).
 //!
-//! Runs with 2 s slots are serialised (each one is four node processes with tight slot timing
-//! on a shared machine); the two with 6 s slots may overlap each other. Each has a hard
-//! timeout.
+//! Every scenario runs twice at the same time: with the nodes' built-in validator clients
+//! behind the validator API (the middleware path) and in signer mode (`--signer`: each node's
+//! client signs only after its EIP-3076 slashing-protection database approves, issue 6 §4).
+//! A run is four node processes using about a quarter of one core, so the two, and the two
+//! scenarios the test harness runs at once on a 2-core machine, keep their slot timing. Each
+//! run has a hard timeout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
-use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Runs with 2 s slots have the machine to themselves (write lock); runs with 6 s slots, whose
-/// timing has room to spare, share it with each other (read lock).
-static SERIAL: RwLock<()> = RwLock::new(());
-/// Far beyond a 3-epoch run of 2 s slots (about 55 s), to stop a hung run.
+/// Far beyond the longest run (2 epochs of 6 s slots, about 105 s), to stop a hung run.
 const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 const SCHEDULED: [&str; 5] = [
     "proposal",
@@ -34,22 +33,47 @@ struct Run {
     stderr: String,
 }
 
-/// Runs `mosaic simnet` for 3 epochs of 2 s slots with `extra` options; its directory (logs,
-/// metrics, node data) is left in cargo's test temporary directory as `simnet-<name>`.
-fn simnet(name: &str, extra: &[&str]) -> Run {
-    simnet_with(name, "3", "2s", extra)
+/// How the nodes sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Built-in validator clients behind the validator API.
+    Middleware,
+    /// `--signer`: behind the slashing-protection database.
+    Signer,
 }
 
-/// Runs `mosaic simnet` for `epochs` epochs of `slot` slots with `extra` options.
+/// Runs the scenario `name` (`epochs` epochs of `slot` slots, `extra` options) in both modes at
+/// once and checks each run with `check`; in signer mode also that every node kept a
+/// slashing-protection database and its guard allowed attestations and refused nothing.
+fn in_both_modes(name: &str, epochs: &str, slot: &str, extra: &[&str], check: fn(&Run)) {
+    std::thread::scope(|scope| {
+        let runs = [Mode::Middleware, Mode::Signer].map(|mode| {
+            scope.spawn(move || {
+                let (dir, mut args) = match mode {
+                    Mode::Middleware => (name.to_string(), Vec::new()),
+                    Mode::Signer => (format!("{name}-signer"), vec!["--signer"]),
+                };
+                args.extend_from_slice(extra);
+                let run = simnet_with(&dir, epochs, slot, &args);
+                check(&run);
+                if mode == Mode::Signer {
+                    assert_signer_guards_approved(&dir, &run);
+                }
+            })
+        });
+        let results = runs.map(|run| run.join());
+        for result in results {
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}
+
+/// Runs `mosaic simnet` for `epochs` epochs of `slot` slots with `extra` options; its
+/// directory (logs, metrics, node data) is left in cargo's test temporary directory as
+/// `simnet-<name>`.
 fn simnet_with(name: &str, epochs: &str, slot: &str, extra: &[&str]) -> Run {
-    let (_exclusive, _shared) = if slot == "2s" {
-        (
-            Some(SERIAL.write().unwrap_or_else(|p| p.into_inner())),
-            None,
-        )
-    } else {
-        (None, Some(SERIAL.read().unwrap_or_else(|p| p.into_inner())))
-    };
     let run_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simnet-{name}"));
     let _ = std::fs::remove_dir_all(&run_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_mosaic"))
@@ -168,12 +192,14 @@ fn assert_every_duty_succeeded(run: &Run) {
 }
 
 fn assert_nothing_slashable_nor_crashed(run: &Run) {
-    assert_eq!(
-        run.report["slashable"]["double_proposals"],
-        serde_json::json!([]),
-        "slashable: {}",
-        describe(run)
-    );
+    for offence in ["double_proposals", "attestations"] {
+        assert_eq!(
+            run.report["slashable"][offence],
+            serde_json::json!([]),
+            "slashable {offence}: {}",
+            describe(run)
+        );
+    }
     for node in run.report["nodes"].as_array().unwrap() {
         assert_eq!(
             node["unexpected_exits"],
@@ -207,13 +233,47 @@ fn slot_counts(report: &Value, slot: u64) -> (u64, u64) {
         })
 }
 
+/// In signer mode: every node kept a slashing-protection database, and its guard's metrics
+/// (from the last scrape of each node up at the end) show attestations allowed and nothing
+/// refused.
+fn assert_signer_guards_approved(dir: &str, run: &Run) {
+    for (i, node) in run.report["nodes"].as_array().unwrap().iter().enumerate() {
+        let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "simnet-{dir}/cluster/node{i}/slashing-protection.sqlite"
+        ));
+        assert!(db.exists(), "node {i} kept no slashing-protection database");
+        if node["up_at_end"] != true {
+            continue;
+        }
+        let samples = &node["metrics"]["samples"];
+        let allowed = samples
+            ["mosaic_signer_guard_total{object=\"attestation\",decision=\"allowed\"}"]
+            .as_f64()
+            .unwrap_or(0.0);
+        assert!(
+            allowed > 0.0,
+            "{dir}: node {i}: no attestation allowed by the guard: {node}"
+        );
+        for object in ["block", "attestation"] {
+            let key =
+                format!("mosaic_signer_guard_total{{object=\"{object}\",decision=\"refused\"}}");
+            assert_eq!(
+                samples[&key].as_f64().unwrap_or(0.0),
+                0.0,
+                "{dir}: node {i}: {node}"
+            );
+        }
+    }
+}
+
 #[test]
 fn four_nodes_three_epochs_every_duty_succeeds() {
-    let run = simnet("all-duties", &[]);
-    assert_every_duty_succeeded(&run);
-    assert_nothing_slashable_nor_crashed(&run);
-    assert!(run.success, "non-zero exit: {}", describe(&run));
-    assert_eq!(run.report["ok"], true);
+    in_both_modes("all-duties", "3", "2s", &[], |run| {
+        assert_every_duty_succeeded(run);
+        assert_nothing_slashable_nor_crashed(run);
+        assert!(run.success, "non-zero exit: {}", describe(run));
+        assert_eq!(run.report["ok"], true);
+    });
 }
 
 #[test]
@@ -222,108 +282,123 @@ fn one_node_down_for_an_epoch_every_duty_still_succeeds() {
     // 12 s slots). With the round-1 leader down a duty decides a round later: a block then
     // lands ~1.6 s into its slot, which must stay before the attestations and sync messages at
     // a third of the slot, and an aggregation started at two thirds must still decide within
-    // the slot. 6 s slots leave room for both; 2 s slots do not.
-    let run = simnet_with("one-down", "2", "6s", &["--kill", "1@4..12"]);
-    assert_every_duty_succeeded(&run);
-    assert_nothing_slashable_nor_crashed(&run);
-    assert!(run.success, "non-zero exit: {}", describe(&run));
-    let node1 = &run.report["nodes"][1];
-    assert_eq!(node1["starts"], 2, "node 1 restarted");
-    assert_eq!(node1["up_at_end"], true, "node 1 runs again at the end");
-}
-
-#[test]
-fn signer_mode_every_duty_succeeds_across_a_kill_and_restart() {
-    // Signer mode: each node's validator client signs only after its slashing-protection
-    // database approves; node 2 is killed and restarted on the same database.
-    let run = simnet_with("signer", "2", "6s", &["--signer", "--kill", "2@4..12"]);
-    assert_every_duty_succeeded(&run);
-    assert_nothing_slashable_nor_crashed(&run);
-    assert!(run.success, "non-zero exit: {}", describe(&run));
-    let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("simnet-signer/cluster/node2/slashing-protection.sqlite");
-    assert!(db.exists(), "node 2 kept no slashing-protection database");
-    // Every node's guard decisions are in its metrics: attestations allowed, nothing refused.
-    for (i, node) in run.report["nodes"].as_array().unwrap().iter().enumerate() {
-        let samples = &node["metrics"]["samples"];
-        let allowed = samples
-            ["mosaic_signer_guard_total{object=\"attestation\",decision=\"allowed\"}"]
-            .as_f64()
-            .unwrap_or(0.0);
-        assert!(
-            allowed > 0.0,
-            "node {i}: no attestation allowed by the guard: {node}"
-        );
-        for object in ["block", "attestation"] {
-            let key =
-                format!("mosaic_signer_guard_total{{object=\"{object}\",decision=\"refused\"}}");
-            assert_eq!(
-                samples[&key].as_f64().unwrap_or(0.0),
-                0.0,
-                "node {i}: {node}"
-            );
-        }
-    }
+    // the slot. 6 s slots leave room for both; 2 s slots do not. In signer mode node 1 comes
+    // back on the same slashing-protection database.
+    in_both_modes("one-down", "2", "6s", &["--kill", "1@4..12"], |run| {
+        assert_every_duty_succeeded(run);
+        assert_nothing_slashable_nor_crashed(run);
+        assert!(run.success, "non-zero exit: {}", describe(run));
+        let node1 = &run.report["nodes"][1];
+        assert_eq!(node1["starts"], 2, "node 1 restarted");
+        assert_eq!(node1["up_at_end"], true, "node 1 runs again at the end");
+    });
 }
 
 #[test]
 fn two_of_four_down_nothing_completes_then_duties_resume() {
-    let (stop, restart) = (8u64, 12u64);
-    let run = simnet_with(
+    in_both_modes(
         "two-down",
         "2",
         "2s",
         &["--kill", "1@8..12", "--kill", "2@8..12"],
+        |run| {
+            let (stop, restart) = (8u64, 12u64);
+            assert_nothing_slashable_nor_crashed(run);
+            assert!(
+                !run.success,
+                "duties failed by design, so the exit is non-zero"
+            );
+            let last = run.report["config"]["last_slot"].as_u64().unwrap();
+            let mut in_window = 0;
+            for slot in 1..=last {
+                let (expected, succeeded) = slot_counts(&run.report, slot);
+                if slot < stop {
+                    assert_eq!(
+                        succeeded,
+                        expected,
+                        "slot {slot} before the outage: {}",
+                        describe(run)
+                    );
+                } else if slot < restart {
+                    in_window += expected;
+                    assert_eq!(
+                        succeeded, 0,
+                        "slot {slot}: a duty completed with 2 of 4 nodes"
+                    );
+                } else if slot >= restart + 2 {
+                    assert_eq!(
+                        succeeded,
+                        expected,
+                        "slot {slot}: duties did not resume within 2 slots of slot {restart}: {}",
+                        describe(run)
+                    );
+                }
+            }
+            assert!(in_window > 0, "no duty fell in the outage");
+        },
     );
-    assert_nothing_slashable_nor_crashed(&run);
-    assert!(
-        !run.success,
-        "duties failed by design, so the exit is non-zero"
-    );
-    let last = run.report["config"]["last_slot"].as_u64().unwrap();
-    let mut in_window = 0;
-    for slot in 1..=last {
-        let (expected, succeeded) = slot_counts(&run.report, slot);
-        if slot < stop {
-            assert_eq!(
-                succeeded,
-                expected,
-                "slot {slot} before the outage: {}",
-                describe(&run)
-            );
-        } else if slot < restart {
-            in_window += expected;
-            assert_eq!(
-                succeeded, 0,
-                "slot {slot}: a duty completed with 2 of 4 nodes"
-            );
-        } else if slot >= restart + 2 {
-            assert_eq!(
-                succeeded,
-                expected,
-                "slot {slot}: duties did not resume within 2 slots of slot {restart}: {}",
-                describe(&run)
-            );
-        }
-    }
-    assert!(in_window > 0, "no duty fell in the outage");
 }
 
 #[test]
 fn byzantine_node_partials_rejected_and_counted() {
-    let run = simnet_with("byzantine", "2", "2s", &["--byzantine", "3"]);
-    assert_every_duty_succeeded(&run);
-    assert_nothing_slashable_nor_crashed(&run);
-    assert!(run.success, "non-zero exit: {}", describe(&run));
-    for node in &run.report["nodes"].as_array().unwrap()[..3] {
-        let rejected = node["metrics"]["totals"]["mosaic_parsig_rejected_total"]
-            .as_f64()
-            .unwrap_or_else(|| panic!("node {} has no metrics: {node}", node["index"]));
+    in_both_modes("byzantine", "2", "2s", &["--byzantine", "3"], |run| {
+        assert_every_duty_succeeded(run);
+        assert_nothing_slashable_nor_crashed(run);
+        assert!(run.success, "non-zero exit: {}", describe(run));
+        for node in &run.report["nodes"].as_array().unwrap()[..3] {
+            let rejected = node["metrics"]["totals"]["mosaic_parsig_rejected_total"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("node {} has no metrics: {node}", node["index"]));
+            assert!(
+                rejected > 0.0,
+                "honest node {} counted no rejected partial signature: {}",
+                node["index"],
+                node["metrics"]
+            );
+        }
+    });
+}
+
+#[test]
+fn a_genesis_reset_is_followed_into_a_new_chain() {
+    // Ephemery resets its chain every 28 days: half a slot into slot 8 the simulated beacon
+    // node starts serving a new chain (new genesis time and validators root). Every node must
+    // notice, start again for it, and do every duty of the new chain; in signer mode its
+    // slashing protection continues in a new namespace and the old one is kept.
+    in_both_modes("reset", "2", "2s", &["--reset-at", "8"], |run| {
+        assert_every_duty_succeeded(run);
+        assert_nothing_slashable_nor_crashed(run);
+        assert!(run.success, "non-zero exit: {}", describe(run));
+        let before = run.report["before_reset"]["duties"].as_array().unwrap();
+        for kind in before {
+            assert_eq!(kind["failed"], 0, "before the reset: {kind}");
+            assert_eq!(
+                kind["succeeded"], kind["expected"],
+                "before the reset: {kind}"
+            );
+        }
         assert!(
-            rejected > 0.0,
-            "honest node {} counted no rejected partial signature: {}",
-            node["index"],
-            node["metrics"]
+            before
+                .iter()
+                .any(|kind| kind["succeeded"].as_u64() > Some(0)),
+            "nothing done before the reset: {before:?}"
         );
-    }
+        if run.report["config"]["signer"] != true {
+            return;
+        }
+        let dir = std::path::Path::new(run.report["dir"].as_str().unwrap());
+        for i in 0..4 {
+            let path = dir.join(format!("cluster/node{i}/slashing-protection.sqlite"));
+            let db = mosaic_slashing::SlashingDb::open(&path).unwrap();
+            let namespaces = db.namespaces().unwrap();
+            assert_eq!(namespaces.len(), 2, "node {i}: {namespaces:?}");
+            assert_ne!(
+                namespaces[0].genesis_validators_root,
+                namespaces[1].genesis_validators_root
+            );
+            for namespace in &namespaces {
+                assert_eq!(namespace.validator_count, 4, "node {i}: {namespace:?}");
+            }
+        }
+    });
 }

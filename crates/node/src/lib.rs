@@ -10,6 +10,7 @@ mod duties;
 pub mod node;
 pub mod peerinfo;
 pub mod registrations;
+pub mod reset;
 pub mod schedule;
 pub mod sigpipe;
 pub mod tracker;

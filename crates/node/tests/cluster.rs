@@ -194,7 +194,13 @@ impl Cluster {
                 outcome.missed
             );
         }
-        assert!(self.sim.double_proposals().is_empty());
+        let slashable = self.sim.slashable_json();
+        for offence in ["double_proposals", "attestations"] {
+            assert!(
+                slashable[offence].as_array().is_some_and(Vec::is_empty),
+                "slashable offences: {slashable}"
+            );
+        }
     }
 }
 

@@ -288,13 +288,12 @@ fn assert_every_duty_succeeded(sim: &Simulator, last_slot: u64) -> u64 {
         .filter(|(_, report)| !report.missed.is_empty())
         .map(|(kind, report)| format!("{kind:?}: (validator, slot) {:?}", report.missed))
         .collect();
-    assert!(
-        json["slashable"]["double_proposals"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        "{json:#}"
-    );
+    for offence in ["double_proposals", "attestations"] {
+        assert!(
+            json["slashable"][offence].as_array().unwrap().is_empty(),
+            "{json:#}"
+        );
+    }
     for kind in ["attestation", "proposal", "sync_message"] {
         let expected = json[kind]["expected"].as_u64().unwrap();
         let included = json[kind]["included"].as_u64().unwrap();
@@ -516,10 +515,10 @@ async fn a_validator_client_killed_at_every_step_signs_nothing_slashable() {
     last.wait().unwrap();
 
     println!("{}", sim.summary_text());
-    assert!(
-        sim.double_proposals().is_empty(),
-        "{:?}",
-        sim.double_proposals()
+    assert_eq!(
+        sim.slashable_json(),
+        serde_json::json!({"double_proposals": [], "attestations": []}),
+        "slashable offences"
     );
     // Every attestation the simulator accepted, per validator: one vote per target, no surround.
     let records = sim.records_json();

@@ -8,11 +8,12 @@
 //! synthetic execution payload ([`payload`]). There is no state transition: a block's
 //! `state_root` is [`Chain::synthetic_state_root`]. Published blocks are checked like a beacon
 //! node would (signature, randao reveal, proposer, parent, payload) and become the head; two
-//! different signed blocks for one slot by one proposer are recorded as slashable.
+//! different signed blocks for one slot by one proposer are recorded as slashable, and so are
+//! a validator's attestations that double or surround vote one it signed before.
 //!
 //! Admin API beside the Beacon API: `GET /mosaic/simnet/records`, `GET /mosaic/simnet/summary`
-//! (JSON, or a text table with `Accept: text/plain`; `slashable.double_proposals` lists
-//! equivocations), `GET /mosaic/simnet/slashable`, `GET|POST /mosaic/simnet/scenario`
+//! (JSON, or a text table with `Accept: text/plain`; `slashable` lists double
+//! proposals and double or surround votes), `GET /mosaic/simnet/slashable`, `GET|POST /mosaic/simnet/scenario`
 //! ([`Scenario`]: latency, error rate, syncing, builder), `POST /mosaic/simnet/reset`
 //! ([`Reset`]).
 
@@ -35,7 +36,7 @@ pub use chain::Chain;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Preset, SimConfig};
 pub use error::Error;
-pub use record::{DutyKind, Recorder};
+pub use record::{AttestationOffence, DutyKind, Recorder, SlashableAttestation};
 pub use report::{DutyReport, KindReport};
 pub use server::{ApiError, ServerHandle};
 pub use sim::{ChainEvent, Reset, Scenario, Simulator};

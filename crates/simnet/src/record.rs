@@ -131,6 +131,48 @@ pub struct DoubleProposal {
     pub second_root: Root,
 }
 
+/// How two attestations by one validator make it slashable (consensus-specs
+/// `is_slashable_attestation_data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationOffence {
+    /// Two different attestation data for one target epoch.
+    DoubleVote,
+    /// One vote's source-to-target span strictly surrounds the other's.
+    SurroundVote,
+}
+
+/// Two validly signed attestations by one validator that would get it slashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SlashableAttestation {
+    /// The validator.
+    pub validator_index: u64,
+    /// Double or surround vote.
+    pub offence: AttestationOffence,
+    /// The attestation data received first.
+    pub first: AttestationData,
+    /// The conflicting attestation data received later.
+    pub second: AttestationData,
+}
+
+/// Distinct attestation data kept per validator to find double and surround votes against
+/// (the most recent ones: an honest validator signs one per epoch).
+const VOTES_KEPT: usize = 8;
+
+/// Whether `a` and `b` (different data) would get their signer slashed, and how.
+pub fn attestation_offence(a: &AttestationData, b: &AttestationData) -> Option<AttestationOffence> {
+    if a == b {
+        return None;
+    }
+    if a.target.epoch == b.target.epoch {
+        return Some(AttestationOffence::DoubleVote);
+    }
+    let surrounds = |outer: &AttestationData, inner: &AttestationData| {
+        outer.source.epoch < inner.source.epoch && inner.target.epoch < outer.target.epoch
+    };
+    (surrounds(a, b) || surrounds(b, a)).then_some(AttestationOffence::SurroundVote)
+}
+
 /// Totals of judged submissions no longer kept one by one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Archived {
@@ -145,6 +187,9 @@ struct Archived {
 pub struct Recorder {
     submissions: Vec<Submission>,
     double_proposals: Vec<DoubleProposal>,
+    /// Per validator, the distinct attestation data it signed most recently.
+    votes: BTreeMap<u64, Vec<AttestationData>>,
+    slashable_attestations: Vec<SlashableAttestation>,
     archived: BTreeMap<DutyKind, Archived>,
     limit: usize,
 }
@@ -162,13 +207,20 @@ impl Recorder {
         Self {
             submissions: Vec::new(),
             double_proposals: Vec::new(),
+            votes: BTreeMap::new(),
+            slashable_attestations: Vec::new(),
             archived: BTreeMap::new(),
             limit: limit.max(10),
         }
     }
 
-    /// Adds a submission.
+    /// Adds a submission; an attestation that conflicts with one its validator signed before
+    /// (a double or surround vote) is also recorded as slashable.
     pub fn record(&mut self, submission: Submission) {
+        if let (DutyKind::Attestation, Vote::Attestation(data)) = (submission.kind, submission.vote)
+        {
+            self.check_vote(submission.validator_index, data);
+        }
         let hard_limit = HARD_LIMIT.max(2 * self.limit);
         if self.submissions.len() >= hard_limit {
             self.submissions.drain(..self.limit / 10);
@@ -203,6 +255,40 @@ impl Recorder {
         &self.submissions
     }
 
+    fn check_vote(&mut self, validator_index: u64, data: AttestationData) {
+        let votes = self.votes.entry(validator_index).or_default();
+        if votes.contains(&data) {
+            return;
+        }
+        for first in votes.iter() {
+            if let Some(offence) = attestation_offence(first, &data) {
+                self.slashable_attestations.push(SlashableAttestation {
+                    validator_index,
+                    offence,
+                    first: *first,
+                    second: data,
+                });
+            }
+        }
+        if votes.len() == VOTES_KEPT {
+            votes.remove(0);
+        }
+        votes.push(data);
+    }
+
+    /// Every double or surround vote seen.
+    pub fn slashable_attestations(&self) -> &[SlashableAttestation] {
+        &self.slashable_attestations
+    }
+
+    /// The offences seen, as JSON: `{"double_proposals": [...], "attestations": [...]}`.
+    pub fn slashable_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "double_proposals": self.double_proposals,
+            "attestations": self.slashable_attestations,
+        })
+    }
+
     /// Records a slashable double proposal.
     pub fn record_double_proposal(&mut self, offence: DoubleProposal) {
         if !self.double_proposals.contains(&offence) {
@@ -219,6 +305,8 @@ impl Recorder {
     pub fn clear(&mut self) {
         self.submissions.clear();
         self.double_proposals.clear();
+        self.votes.clear();
+        self.slashable_attestations.clear();
         self.archived.clear();
     }
 
@@ -312,8 +400,9 @@ impl Recorder {
         }
         let _ = writeln!(
             text,
-            "slashable: {} double proposals",
-            self.double_proposals.len()
+            "slashable: {} double proposals, {} double or surround votes",
+            self.double_proposals.len(),
+            self.slashable_attestations.len()
         );
         text
     }
@@ -406,6 +495,91 @@ fn judge_one(chain: &Chain, s: &Submission) -> Judged {
 mod tests {
     use super::*;
     use crate::config::SimConfig;
+
+    fn vote(source: u64, target: u64, head: u8) -> AttestationData {
+        use crate::containers::Checkpoint;
+        AttestationData {
+            slot: target * 8,
+            index: 0,
+            beacon_block_root: Root([head; 32]),
+            source: Checkpoint {
+                epoch: source,
+                root: Root([0; 32]),
+            },
+            target: Checkpoint {
+                epoch: target,
+                root: Root([0; 32]),
+            },
+        }
+    }
+
+    #[test]
+    fn double_and_surround_votes_are_offences_and_their_neighbours_are_not() {
+        use AttestationOffence::{DoubleVote, SurroundVote};
+        // The same data twice is a repeat, not an offence.
+        assert_eq!(attestation_offence(&vote(1, 2, 1), &vote(1, 2, 1)), None);
+        // Same target, another head: double vote; the next target: none.
+        assert_eq!(
+            attestation_offence(&vote(1, 2, 1), &vote(1, 2, 2)),
+            Some(DoubleVote)
+        );
+        assert_eq!(attestation_offence(&vote(1, 2, 1), &vote(1, 3, 2)), None);
+        // (1, 4) surrounds (2, 3), both ways round; sharing an end (1, 3) vs (2, 3) or (1, 4)
+        // vs (1, 3) is no surround (and (1, 3) vs (2, 3) is a double vote by target).
+        assert_eq!(
+            attestation_offence(&vote(1, 4, 1), &vote(2, 3, 1)),
+            Some(SurroundVote)
+        );
+        assert_eq!(
+            attestation_offence(&vote(2, 3, 1), &vote(1, 4, 1)),
+            Some(SurroundVote)
+        );
+        assert_eq!(attestation_offence(&vote(1, 4, 1), &vote(1, 3, 1)), None);
+        assert_eq!(attestation_offence(&vote(2, 4, 1), &vote(1, 3, 1)), None);
+    }
+
+    #[test]
+    fn the_recorder_reports_conflicting_attestations_of_one_validator_only() {
+        fn submit(
+            recorder: &mut Recorder,
+            validator_index: u64,
+            kind: DutyKind,
+            data: AttestationData,
+        ) {
+            recorder.record(Submission {
+                validator_index,
+                kind,
+                slot: 16,
+                arrival_ms: 0,
+                vote: Vote::Attestation(data),
+            });
+        }
+        let mut recorder = Recorder::default();
+        let r = &mut recorder;
+        submit(r, 1, DutyKind::Attestation, vote(1, 2, 1));
+        submit(r, 1, DutyKind::Attestation, vote(1, 2, 1)); // repeated: fine
+        submit(r, 2, DutyKind::Attestation, vote(1, 2, 2)); // another validator: fine
+        submit(r, 1, DutyKind::Aggregate, vote(1, 2, 3)); // an aggregate: not its own vote
+        submit(r, 1, DutyKind::Attestation, vote(2, 3, 1)); // the next epoch: fine
+        assert!(r.slashable_attestations().is_empty());
+        submit(r, 1, DutyKind::Attestation, vote(1, 2, 4));
+        submit(r, 2, DutyKind::Attestation, vote(0, 3, 2));
+        let found: Vec<(u64, AttestationOffence)> = recorder
+            .slashable_attestations()
+            .iter()
+            .map(|s| (s.validator_index, s.offence))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (1, AttestationOffence::DoubleVote),
+                (2, AttestationOffence::SurroundVote)
+            ]
+        );
+        assert_eq!(recorder.slashable_attestations()[0].first, vote(1, 2, 1));
+        recorder.clear();
+        assert!(recorder.slashable_attestations().is_empty());
+    }
 
     #[test]
     fn compaction_keeps_the_summary_exact() {

@@ -1461,7 +1461,7 @@ async fn admin_summary(State(state): State<AppState>, headers: HeaderMap) -> Api
 }
 
 async fn admin_slashable(State(state): State<AppState>) -> ApiResult {
-    ok(json!({"double_proposals": state.recorder().double_proposals()}))
+    ok(state.recorder().slashable_json())
 }
 
 async fn admin_scenario_get(State(state): State<AppState>) -> ApiResult {

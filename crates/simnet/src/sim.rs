@@ -303,7 +303,8 @@ impl Simulator {
     }
 
     /// Per-duty effectiveness, as JSON: one object per duty kind, plus `slashable` with the
-    /// double proposals seen (`{"double_proposals": [...]}`; tests assert it stays empty).
+    /// offences seen (`{"double_proposals": [...], "attestations": [...]}`; tests assert both
+    /// stay empty).
     pub fn summary_json(&self) -> serde_json::Value {
         let mut chain = self.shared.chain();
         let recorder = self.shared.recorder();
@@ -317,10 +318,7 @@ impl Simulator {
                 )
             })
             .collect();
-        map.insert(
-            "slashable".into(),
-            serde_json::json!({ "double_proposals": recorder.double_proposals() }),
-        );
+        map.insert("slashable".into(), recorder.slashable_json());
         serde_json::Value::Object(map)
     }
 
@@ -335,6 +333,12 @@ impl Simulator {
     /// The slashable double proposals seen.
     pub fn double_proposals(&self) -> Vec<crate::record::DoubleProposal> {
         self.shared.recorder().double_proposals().to_vec()
+    }
+
+    /// The slashable offences seen: `{"double_proposals": [...], "attestations": [...]}` (double
+    /// and surround votes).
+    pub fn slashable_json(&self) -> serde_json::Value {
+        self.shared.recorder().slashable_json()
     }
 
     /// Per-duty effectiveness, as a text table.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{bail, ensure, Context};
 use mosaic_cluster::{Lock, VerifyOptions};
 use mosaic_core::chain::ChainSpec;
 use mosaic_node::NodeConfig;
@@ -99,9 +99,11 @@ async fn run_node(config: RunConfig) -> anyhow::Result<()> {
     }
 }
 
+/// Runs the node for `chain`, and again for each new chain the beacon node moves to (a genesis
+/// reset, see [`mosaic_node::reset`]), until SIGINT or SIGTERM.
 async fn run_with<P: Preset>(
     node_config: NodeConfig,
-    chain: ChainSpec,
+    mut chain: ChainSpec,
     config: &RunConfig,
 ) -> anyhow::Result<()> {
     // Keys and (with --signer) slashing protection before the node starts: a signer that
@@ -128,7 +130,71 @@ async fn run_with<P: Preset>(
         chain.genesis_validators_root().0,
         vc_keys.as_deref().unwrap_or_default(),
     )?;
-    let node = mosaic_node::start::<P>(node_config, chain).await?;
+    // One signal listener for the whole run, so a signal during a restart is not lost.
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        let ended = run_on_chain::<P>(&node_config, &chain, config, &guard, &vc_keys, &mut signal);
+        let next = match ended.await? {
+            Ended::Signal => return Ok(()),
+            Ended::Reset(next) => *next,
+        };
+        ensure!(
+            next.preset_base == chain.preset_base,
+            "the beacon node's chain was reset to one with preset {:?} (was {:?}); start mosaic \
+             run again",
+            next.preset_base,
+            chain.preset_base
+        );
+        if let Some(slashing) = &guard.slashing {
+            slashing
+                .switch_chain(next.genesis_validators_root().0)
+                .context("signer mode: moving slashing protection to the new chain")?;
+        }
+        tracing::warn!(
+            old_genesis_time = chain.genesis_time,
+            new_genesis_time = next.genesis_time,
+            old_genesis_validators_root = %root_hex(&chain),
+            new_genesis_validators_root = %root_hex(&next),
+            "genesis reset: the beacon node serves a new chain; the node starts again for it"
+        );
+        chain = next;
+        tokio::select! {
+            () = &mut signal => return Ok(()),
+            () = wait_until_free(&node_config, RESTART_PORT_WAIT) => {}
+        }
+    }
+}
+
+/// How long the built-in validator client gets to finish after the node stops.
+const VC_STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a restart for a new chain waits for the old node's listeners to close.
+const RESTART_PORT_WAIT: Duration = Duration::from_secs(15);
+
+fn root_hex(chain: &ChainSpec) -> String {
+    format!("0x{}", hex::encode(chain.genesis_validators_root().0))
+}
+
+/// Why [`run_on_chain`] returned.
+enum Ended {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// The beacon node now serves this other chain.
+    Reset(Box<ChainSpec>),
+}
+
+/// Runs the node, its validator API(s) and built-in client for one chain until a signal or a
+/// genesis reset, then stops them all.
+async fn run_on_chain<P: Preset>(
+    node_config: &NodeConfig,
+    chain: &ChainSpec,
+    config: &RunConfig,
+    guard: &super::signer::Guard,
+    vc_keys: &Option<Vec<mosaic_crypto::bls::SecretKey>>,
+    signal: &mut (impl std::future::Future<Output = ()> + Unpin),
+) -> anyhow::Result<Ended> {
+    let node = mosaic_node::start::<P>(node_config.clone(), chain.clone()).await?;
     if let Some(slashing) = guard.slashing.clone() {
         tokio::spawn(super::signer::export_guard_metrics(
             slashing,
@@ -136,7 +202,6 @@ async fn run_with<P: Preset>(
             node.shutdown_signal(),
         ));
     }
-    let guard = guard.signing;
     let validator_api =
         mosaic_node::validator_api::serve_on(&node, node.validator_api, config.builtin_aggregator)
             .await
@@ -156,7 +221,7 @@ async fn run_with<P: Preset>(
         p2p = ?node.p2p_addrs,
         "serving"
     );
-    let vc = if let Some(keys) = vc_keys {
+    let vc = if let Some(keys) = vc_keys.clone() {
         let mut vc_config = mosaic_vc::VcConfig::new(vec![format!("http://{builtin_api}")], keys);
         if let Some(fee_recipient) = config.fee_recipient {
             vc_config.fee_recipient = mosaic_types::ExecutionAddress(fee_recipient);
@@ -166,21 +231,63 @@ async fn run_with<P: Preset>(
             vc_config.duties = mosaic_vc::DutySelection::AggregationOnly;
         }
         let shutdown = node.shutdown_signal();
+        let signing = guard.signing.clone();
         Some(tokio::spawn(async move {
-            if let Err(error) = mosaic_vc::run::<P>(vc_config, guard, shutdown).await {
+            if let Err(error) = mosaic_vc::run::<P>(vc_config, signing, shutdown).await {
                 tracing::error!(%error, "built-in validator client stopped");
             }
         }))
     } else {
         None
     };
-    wait_for_signal().await;
+    let ended = tokio::select! {
+        () = signal => Ended::Signal,
+        next = mosaic_node::reset::next_chain(&node_config.beacon_urls, chain) => Ended::Reset(Box::new(next)),
+    };
     tracing::info!("shutting down");
     node.stop().await;
-    if let Some(vc) = vc {
-        vc.abort();
+    if let Some(mut vc) = vc {
+        // The client ends at the node's shutdown signal. Aborting it mid-duty is safe too: in
+        // signer mode a signature is recorded before it leaves.
+        if tokio::time::timeout(VC_STOP_WAIT, &mut vc).await.is_err() {
+            vc.abort();
+            let _ = vc.await;
+        }
     }
-    Ok(())
+    Ok(ended)
+}
+
+/// Waits (up to `limit`) until the node's fixed listen addresses can be bound again: the
+/// stopped node's validator API lets its open requests finish before it lets go of its port.
+async fn wait_until_free(node_config: &NodeConfig, limit: Duration) {
+    let mut addresses = vec![node_config.validator_api, node_config.monitoring];
+    addresses.extend(node_config.p2p_listen.iter().filter_map(tcp_socket_address));
+    addresses.retain(|address| address.port() != 0);
+    let deadline = tokio::time::Instant::now() + limit;
+    for address in addresses {
+        while std::net::TcpListener::bind(address).is_err() {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(%address, "still in use; starting anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// The socket address of a `/ip4|ip6/<ip>/tcp/<port>` multiaddr.
+fn tcp_socket_address(multiaddr: &Multiaddr) -> Option<SocketAddr> {
+    use mosaic_p2p::multiaddr::Protocol;
+    let mut parts = multiaddr.iter();
+    let ip: std::net::IpAddr = match parts.next()? {
+        Protocol::Ip4(ip) => ip.into(),
+        Protocol::Ip6(ip) => ip.into(),
+        _ => return None,
+    };
+    match parts.next()? {
+        Protocol::Tcp(port) => Some(SocketAddr::new(ip, port)),
+        _ => None,
+    }
 }
 
 async fn wait_for_signal() {
@@ -218,6 +325,16 @@ mod tests {
         assert_eq!(addr.to_string(), "/ip4/127.0.0.1/tcp/3610");
         assert!(peer_address("/ip4/127.0.0.1/tcp/3610").is_err());
         assert!(peer_address("not a multiaddr").is_err());
+    }
+
+    #[test]
+    fn tcp_multiaddrs_give_back_their_socket_address() {
+        let addr: SocketAddr = "127.0.0.1:3610".parse().unwrap();
+        assert_eq!(tcp_socket_address(&socket_multiaddr(addr)), Some(addr));
+        let v6: SocketAddr = "[::1]:3611".parse().unwrap();
+        assert_eq!(tcp_socket_address(&socket_multiaddr(v6)), Some(v6));
+        let quic: Multiaddr = "/ip4/127.0.0.1/udp/3610/quic-v1".parse().unwrap();
+        assert_eq!(tcp_socket_address(&quic), None);
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub(crate) struct SimnetArgs {
     /// when that slot starts. Repeatable.
     #[arg(long = "kill", value_name = "NODE@SLOT[..SLOT]")]
     kills: Vec<KillSpec>,
+    /// Reset the chain (Ephemery-style: a new genesis `--genesis-delay` later, with a new
+    /// genesis validators root) half a slot into SLOT; the nodes must follow it. The duties of
+    /// slots 1 to SLOT-1 of the first chain are reported apart, and `--epochs` then run on the
+    /// new chain. Not with `--kill`.
+    #[arg(long, value_name = "SLOT")]
+    reset_at: Option<u64>,
     /// Run node NODE Byzantine (equivocates as leader, sends bad partial signatures).
     /// Repeatable.
     #[arg(long = "byzantine", value_name = "NODE")]
@@ -128,6 +134,16 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
             "--byzantine {node}: node {node} does not exist (nodes are 0..{node_count})"
         );
     }
+    if let Some(slot) = args.reset_at {
+        ensure!(
+            slot >= 2,
+            "--reset-at {slot}: the first chain needs at least slot 1"
+        );
+        ensure!(
+            args.kills.is_empty(),
+            "--reset-at cannot be combined with --kill (outage slots would be ambiguous)"
+        );
+    }
     let slots_per_epoch = mosaic_simnet::Preset::Minimal.slots_per_epoch();
     let window = Window {
         first_slot: 1,
@@ -167,13 +183,13 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
         args.threshold,
         args.validators,
     )?;
-    let config = sim_config(&args, &cluster, slots_per_epoch, window)?;
+    let plan = chain_plan(&args, &cluster, slots_per_epoch, window)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let outcome = runtime.block_on(run_cluster(&args, &cluster, config, &run_dir, window));
+    let outcome = runtime.block_on(run_cluster(&args, &cluster, plan, &run_dir, window));
     runtime.shutdown_timeout(Duration::from_secs(1));
     let report = outcome?;
 
@@ -183,6 +199,11 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
         value["kept"] = json!(kept);
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        if let Some(before) = &report.before_reset {
+            println!("before the chain reset:");
+            print!("{}", before.table());
+            println!("after the chain reset:");
+        }
         print!("{}", report.summary.table());
         for failure in report.summary.failures.iter().take(MAX_FAILURES_SHOWN) {
             println!(
@@ -196,10 +217,16 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
                 report.summary.failures.len() - MAX_FAILURES_SHOWN
             );
         }
-        let slashable = report.json["slashable"]["double_proposals"]
-            .as_array()
-            .map_or(0, Vec::len);
-        println!("slashable: {slashable} double proposals");
+        let count = |kind: &str| {
+            report.json["slashable"][kind]
+                .as_array()
+                .map_or(0, Vec::len)
+        };
+        println!(
+            "slashable: {} double proposals, {} double or surround votes",
+            count("double_proposals"),
+            count("attestations")
+        );
     }
     if kept {
         eprintln!("run directory kept: {}", run_dir.display());
@@ -209,55 +236,109 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
             let _ = temp.keep();
         }
     }
-    let failed = report.summary.failed();
-    let crashes = report.crashes;
+    let failed = report.summary.failed() + report.before_reset.as_ref().map_or(0, Summary::failed);
+    let (crashes, offences) = (report.crashes, report.offences);
     ensure!(
-        failed == 0 && crashes == 0,
-        "{failed} duties failed, {crashes} unexpected node exits"
+        failed == 0 && crashes == 0 && offences == 0,
+        "{failed} duties failed, {crashes} unexpected node exits, {offences} slashable offences"
     );
     Ok(())
 }
 
-/// The simulated chain's configuration: the lock's validators first, then filler ones, on the
-/// first seed (from 0) that gives the cluster every kind of duty in the window.
-fn sim_config(
+/// The simulated chains: the first one and, with `--reset-at`, the one it resets to.
+struct ChainPlan {
+    /// The chain the run starts on.
+    first: SimConfig,
+    /// With `--reset-at`: when, and the chain the window then runs on.
+    reset: Option<ResetPlan>,
+}
+
+/// A planned chain reset.
+struct ResetPlan {
+    /// The reset slot of the first chain (its slots before it are measured apart).
+    at_slot: u64,
+    /// Unix milliseconds: half a slot into `at_slot`, after that slot's late duties.
+    at_ms: u64,
+    /// The new chain.
+    next: SimConfig,
+}
+
+impl ChainPlan {
+    /// The chain the measured window runs on.
+    fn window_chain(&self) -> &SimConfig {
+        self.reset.as_ref().map_or(&self.first, |reset| &reset.next)
+    }
+}
+
+/// The chains of the run: genesis `--genesis-delay` from now, the lock's validators first, then
+/// filler ones; with `--reset-at`, a second chain with genesis `--genesis-delay` after the
+/// reset and a different seed (so a different genesis validators root).
+fn chain_plan(
     args: &SimnetArgs,
     cluster: &SimCluster,
     slots_per_epoch: u64,
     window: Window,
-) -> anyhow::Result<SimConfig> {
+) -> anyhow::Result<ChainPlan> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .context("system clock before 1970")?;
     let genesis_time = (now + args.genesis_delay).as_secs() + 1;
-    let mut config = SimConfig::new(genesis_time);
-    config.validators = cluster.pubkeys.clone();
-    config.filler_validators = args.filler_validators;
-    config.slot_duration = args.slot_duration;
-    config.slots_per_epoch = slots_per_epoch;
-    config.fork = args.fork;
-    config.validate().context("simulated chain configuration")?;
-    config.seed = match args.seed {
-        Some(seed) => seed,
-        None => {
-            let mut chosen = 0;
-            for seed in 0..SEED_SEARCH {
-                config.seed = seed;
-                let mut chain = Chain::new(config.clone())?;
-                let duties = scheduled_duties(
-                    &mut chain,
-                    &cluster.validator_keys,
-                    window.first_slot..=window.last_slot,
-                );
-                if covers_every_kind(&duties) {
-                    chosen = seed;
-                    break;
-                }
-            }
-            chosen
-        }
+    let mut first = SimConfig::new(genesis_time);
+    first.validators = cluster.pubkeys.clone();
+    first.filler_validators = args.filler_validators;
+    first.slot_duration = args.slot_duration;
+    first.slots_per_epoch = slots_per_epoch;
+    first.fork = args.fork;
+    first.validate().context("simulated chain configuration")?;
+    let Some(at_slot) = args.reset_at else {
+        first.seed = choose_seed(args.seed, 0, &first, cluster, window)?;
+        return Ok(ChainPlan { first, reset: None });
     };
-    Ok(config)
+    let before = Window {
+        first_slot: 1,
+        last_slot: at_slot - 1,
+    };
+    first.seed = choose_seed(args.seed, 0, &first, cluster, before)?;
+    let at_ms = first.genesis_time * 1000 + at_slot * first.slot_ms() + first.slot_ms() / 2;
+    let mut next = first.clone();
+    next.genesis_time = (at_ms + args.genesis_delay.as_millis() as u64).div_ceil(1000);
+    next.seed = choose_seed(None, first.seed + 1, &next, cluster, window)?;
+    Ok(ChainPlan {
+        first,
+        reset: Some(ResetPlan {
+            at_slot,
+            at_ms,
+            next,
+        }),
+    })
+}
+
+/// `--seed` if given, else the first seed from `from` on which the cluster's validators have
+/// every kind of duty in `window` (or `from` if none in [`SEED_SEARCH`] does).
+fn choose_seed(
+    given: Option<u64>,
+    from: u64,
+    config: &SimConfig,
+    cluster: &SimCluster,
+    window: Window,
+) -> anyhow::Result<u64> {
+    if let Some(seed) = given {
+        return Ok(seed);
+    }
+    let mut config = config.clone();
+    for seed in from..from + SEED_SEARCH {
+        config.seed = seed;
+        let mut chain = Chain::new(config.clone())?;
+        let duties = scheduled_duties(
+            &mut chain,
+            &cluster.validator_keys,
+            window.first_slot..=window.last_slot,
+        );
+        if covers_every_kind(&duties) {
+            return Ok(seed);
+        }
+    }
+    Ok(from)
 }
 
 /// What the run produced.
@@ -265,24 +346,27 @@ struct RunReport {
     summary: Summary,
     json: Value,
     crashes: usize,
+    /// With `--reset-at`: the first chain's duties (slots before the reset).
+    before_reset: Option<Summary>,
+    /// Double proposals plus double and surround votes the simulator saw.
+    offences: usize,
 }
 
 /// Starts the chain and the nodes, runs the window, and scores it.
 async fn run_cluster(
     args: &SimnetArgs,
     cluster: &SimCluster,
-    config: SimConfig,
+    plan: ChainPlan,
     run_dir: &Path,
     window: Window,
 ) -> anyhow::Result<RunReport> {
-    let simulator = Simulator::new(config.clone(), Arc::new(SystemClock))?;
-    let duties: BTreeSet<Duty> = simulator.with_chain(|chain| {
-        scheduled_duties(
-            chain,
-            &cluster.validator_keys,
-            window.first_slot..=window.last_slot,
-        )
-    });
+    let simulator = Simulator::new(plan.first.clone(), Arc::new(SystemClock))?;
+    let config = plan.window_chain().clone();
+    let duties: BTreeSet<Duty> = scheduled_duties(
+        &mut Chain::new(config.clone())?,
+        &cluster.validator_keys,
+        window.first_slot..=window.last_slot,
+    );
     let server = simulator.serve(0).await?;
     let beacon_url = server.url();
 
@@ -335,12 +419,29 @@ async fn run_cluster(
     let mut ledger = Ledger::new(&duties, window.first_slot..=window.last_slot);
     let mut events = Vec::new();
 
-    let interrupted = tokio::select! {
-        result = drive(&fleet, &simulator, &mut ledger, &args.kills, window, slot_start_ms, &mut events) => {
-            result?;
-            false
-        }
-        () = shutdown_signal() => true,
+    let phases = async {
+        let before_reset = match &plan.reset {
+            Some(reset) => Some(
+                run_until_reset(&fleet, &simulator, cluster, &plan.first, reset, &mut events)
+                    .await?,
+            ),
+            None => None,
+        };
+        drive(
+            &fleet,
+            &simulator,
+            &mut ledger,
+            &args.kills,
+            window,
+            slot_start_ms,
+            &mut events,
+        )
+        .await?;
+        anyhow::Ok(before_reset)
+    };
+    let (interrupted, before_reset) = tokio::select! {
+        result = phases => (false, result?),
+        () = shutdown_signal() => (true, None),
     };
     if interrupted {
         fleet.kill_all();
@@ -383,8 +484,16 @@ async fn run_cluster(
 
     let summary = ledger.summary();
     let crashes: usize = statuses.iter().map(|s| s.unexpected_exits.len()).sum();
+    let slashable = simulator.slashable_json();
+    let offences: usize = ["double_proposals", "attestations"]
+        .iter()
+        .map(|kind| slashable[kind].as_array().map_or(0, Vec::len))
+        .sum();
     let json = json!({
-        "ok": summary.failed() == 0 && crashes == 0,
+        "ok": summary.failed() == 0
+            && before_reset.as_ref().is_none_or(|before| before.failed() == 0)
+            && crashes == 0
+            && offences == 0,
         "config": {
             "nodes": cluster.node_dirs.len(),
             "threshold": cluster.threshold,
@@ -403,11 +512,22 @@ async fn run_cluster(
             })).collect::<Vec<_>>(),
             "byzantine": args.byzantine,
             "signer": args.signer,
+            "reset": plan.reset.as_ref().map(|reset| json!({
+                "at_slot": reset.at_slot,
+                "at_ms": reset.at_ms,
+                "first_genesis_time": plan.first.genesis_time,
+                "first_seed": plan.first.seed,
+            })),
         },
+        "before_reset": before_reset.as_ref().map(|before| json!({
+            "duties": before.kinds,
+            "failures": before.failures,
+            "slots": before.slots,
+        })),
         "duties": summary.kinds,
         "failures": summary.failures,
         "slots": summary.slots,
-        "slashable": { "double_proposals": simulator.double_proposals() },
+        "slashable": slashable,
         "nodes": node_json,
         "events": events,
     });
@@ -415,6 +535,8 @@ async fn run_cluster(
         summary,
         json,
         crashes,
+        before_reset,
+        offences,
     })
 }
 
@@ -447,6 +569,54 @@ fn node_specs(
             log_file: run_dir.join(format!("node{i}.log")),
         })
         .collect())
+}
+
+/// The first chain of a `--reset-at` run: its slots up to the reset, scored on their own, then
+/// the reset (the simulator serves the new chain from then on).
+async fn run_until_reset(
+    fleet: &Fleet,
+    simulator: &Simulator,
+    cluster: &SimCluster,
+    first: &SimConfig,
+    reset: &ResetPlan,
+    events: &mut Vec<String>,
+) -> anyhow::Result<Summary> {
+    let before = Window {
+        first_slot: 1,
+        last_slot: reset.at_slot - 1,
+    };
+    let duties = scheduled_duties(
+        &mut Chain::new(first.clone())?,
+        &cluster.validator_keys,
+        before.first_slot..=before.last_slot,
+    );
+    let mut ledger = Ledger::new(&duties, before.first_slot..=before.last_slot);
+    let slot_start_ms = |slot: u64| first.genesis_time * 1000 + slot * first.slot_ms();
+    drive(
+        fleet,
+        simulator,
+        &mut ledger,
+        &[],
+        before,
+        slot_start_ms,
+        events,
+    )
+    .await?;
+    sleep_until_ms(reset.at_ms).await;
+    // The simulator forgets the old chain's records at the reset: score them first.
+    ledger.update(&records(simulator)?);
+    simulator.schedule_reset(mosaic_simnet::Reset {
+        at_ms: now_ms(),
+        genesis_time: reset.next.genesis_time,
+        seed: reset.next.seed,
+    });
+    let line = format!(
+        "slot {}: chain reset; new genesis at {} (seed {})",
+        reset.at_slot, reset.next.genesis_time, reset.next.seed
+    );
+    eprintln!("{line}");
+    events.push(line);
+    Ok(ledger.summary())
 }
 
 /// The slot loop: at each slot start, applies the outages due, notices crashes, and prints
@@ -666,6 +836,52 @@ mod tests {
         assert!(parse(&["--slot-duration", "2"]).is_err());
         assert!(parse(&["--kill", "1@8..4"]).is_err());
         assert!(parse(&["--fork", "shanghai"]).is_err());
+    }
+
+    #[test]
+    fn a_reset_needs_a_slot_before_it_and_no_outages() {
+        let refused = |options: &[&str]| {
+            run(parse(options).expect("parses"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refused(&["--reset-at", "8", "--kill", "1@4"]).contains("cannot be combined"));
+        assert!(refused(&["--reset-at", "1"]).contains("at least slot 1"));
+    }
+
+    #[test]
+    fn a_reset_plan_moves_genesis_and_seed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = cluster::create(dir.path(), 4, None, 2).unwrap();
+        let args = parse(&[
+            "--reset-at",
+            "8",
+            "--slot-duration",
+            "2s",
+            "--genesis-delay",
+            "5s",
+        ])
+        .unwrap();
+        let window = Window {
+            first_slot: 1,
+            last_slot: 15,
+        };
+        let plan = chain_plan(&args, &cluster, 8, window).unwrap();
+        let reset = plan.reset.as_ref().expect("a reset");
+        let first = &plan.first;
+        assert_eq!(reset.at_slot, 8);
+        assert_eq!(reset.at_ms, first.genesis_time * 1000 + 8 * 2000 + 1000);
+        // The new genesis is at least --genesis-delay after the reset, on a whole second.
+        assert!(reset.next.genesis_time * 1000 >= reset.at_ms + 5000);
+        assert!(reset.next.genesis_time * 1000 < reset.at_ms + 6000);
+        assert_ne!(reset.next.seed, first.seed);
+        let root = |config: &SimConfig| {
+            Chain::new(config.clone())
+                .unwrap()
+                .genesis_validators_root()
+        };
+        assert_ne!(root(first), root(&reset.next));
+        assert_eq!(plan.window_chain().genesis_time, reset.next.genesis_time);
     }
 
     #[test]
