@@ -268,11 +268,33 @@ fn assert_signer_guards_approved(dir: &str, run: &Run) {
 
 #[test]
 fn four_nodes_three_epochs_every_duty_succeeds() {
-    in_both_modes("all-duties", "3", "2s", &[], |run| {
+    // With the simulated builder (the lock's builder registrations every epoch, blinded blocks;
+    // the other scenarios propose full blocks) and a voluntary exit of validator 1 in the last
+    // epoch, signed by each operator with its share.
+    let extra = ["--builder", "--exit", "1@17"];
+    in_both_modes("all-duties", "3", "2s", &extra, |run| {
         assert_every_duty_succeeded(run);
         assert_nothing_slashable_nor_crashed(run);
         assert!(run.success, "non-zero exit: {}", describe(run));
         assert_eq!(run.report["ok"], true);
+        let registrations = duty(&run.report, "registration");
+        assert!(
+            registrations["expected"].as_u64() > Some(0),
+            "{registrations}"
+        );
+        assert_eq!(registrations["succeeded"], registrations["expected"]);
+        let exits = duty(&run.report, "exit");
+        assert_eq!(
+            (&exits["expected"], &exits["succeeded"]),
+            (&1.into(), &1.into()),
+            "{exits}"
+        );
+        assert_eq!(
+            run.report["blinded_blocks"],
+            duty(&run.report, "proposal")["succeeded"],
+            "every block blinded: {}",
+            describe(run)
+        );
     });
 }
 

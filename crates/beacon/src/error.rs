@@ -167,7 +167,8 @@ impl Error {
     /// slot): another node of the cluster broadcast the same threshold-signed object first.
     /// Beacon nodes say so in their own words (Lodestar `…_ALREADY_KNOWN` or
     /// `PRIOR_ATTESTATION_KNOWN` or `PublishError.Duplicate` with a 400 or 500, Lighthouse
-    /// `PriorAttestationKnown`);
+    /// `PriorAttestationKnown`; for an exit, Lodestar `VOLUNTARY_EXIT_ERROR_ALREADY_EXISTS` and
+    /// Lighthouse `AlreadyExited`);
     /// every failure listed must be of that kind.
     pub fn is_already_known(&self) -> bool {
         fn known(message: &str) -> bool {
@@ -183,6 +184,10 @@ impl Error {
                 "synccommitteemessageknown",
                 // Lodestar's gossip layer: the network has seen this very message.
                 "publisherrorduplicate",
+                // Voluntary exits: Lodestar `VOLUNTARY_EXIT_ERROR_ALREADY_EXISTS` (in its
+                // pool), Lighthouse `AlreadyExited` (in its state): the validator is exiting.
+                "voluntaryexiterroralreadyexists",
+                "alreadyexited",
             ]
             .iter()
             .any(|pattern| normalized.contains(pattern))
@@ -320,6 +325,8 @@ mod tests {
             known(500, b"PublishError.Duplicate"),
             known(400, br#"{"code":400,"message":"some failed","failures":[{"index":"0","message":"Verification: PriorAttestationKnown { validator_index: 3, epoch: 4 }"}]}"#),
             known(400, br#"{"code":400,"message":"x","failures":[{"index":"0","message":"SYNC_COMMITTEE_ERROR_SYNC_COMMITTEE_PARTICIPANTS_ALREADY_KNOWN"}]}"#),
+            known(400, br#"{"code":400,"message":"VOLUNTARY_EXIT_ERROR_ALREADY_EXISTS"}"#),
+            known(400, br#"{"code":400,"message":"Invalid exit: AlreadyExited(7)"}"#),
         ] {
             assert!(error.is_already_known(), "{error}");
             assert!(!error.is_node_fault(), "{error}");
@@ -330,6 +337,7 @@ mod tests {
             known(500, b"internal error"),
             known(400, br#"{"code":400,"message":"x","failures":[{"index":"0","message":"ALREADY_KNOWN"},{"index":"1","message":"INVALID_SIGNATURE"}]}"#),
             known(404, b"ATTESTATION_KNOWN_BAD_BLOCK"),
+            known(400, br#"{"code":400,"message":"VOLUNTARY_EXIT_ERROR_INVALID_SIGNATURE"}"#),
         ] {
             assert!(!error.is_already_known(), "{error}");
         }

@@ -608,7 +608,12 @@ fn publish(
     };
     match imported {
         Ok(block) => {
-            state.recorder().record(submission);
+            let mut recorder = state.recorder();
+            recorder.record(submission);
+            if blinded {
+                recorder.count_blinded_block();
+            }
+            drop(recorder);
             let mut blocks = state.blocks();
             blocks.attestations_included_before =
                 blocks.attestations_included_before.max(header.slot);

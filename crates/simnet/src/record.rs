@@ -190,6 +190,7 @@ pub struct Recorder {
     /// Per validator, the distinct attestation data it signed most recently.
     votes: BTreeMap<u64, Vec<AttestationData>>,
     slashable_attestations: Vec<SlashableAttestation>,
+    blinded_blocks: u64,
     archived: BTreeMap<DutyKind, Archived>,
     limit: usize,
 }
@@ -209,6 +210,7 @@ impl Recorder {
             double_proposals: Vec::new(),
             votes: BTreeMap::new(),
             slashable_attestations: Vec::new(),
+            blinded_blocks: 0,
             archived: BTreeMap::new(),
             limit: limit.max(10),
         }
@@ -281,6 +283,16 @@ impl Recorder {
         &self.slashable_attestations
     }
 
+    /// Counts a blinded block imported (its payload revealed by the simulated builder).
+    pub fn count_blinded_block(&mut self) {
+        self.blinded_blocks += 1;
+    }
+
+    /// Blinded blocks imported.
+    pub fn blinded_blocks(&self) -> u64 {
+        self.blinded_blocks
+    }
+
     /// The offences seen, as JSON: `{"double_proposals": [...], "attestations": [...]}`.
     pub fn slashable_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -307,6 +319,7 @@ impl Recorder {
         self.double_proposals.clear();
         self.votes.clear();
         self.slashable_attestations.clear();
+        self.blinded_blocks = 0;
         self.archived.clear();
     }
 

@@ -335,6 +335,11 @@ impl Simulator {
         self.shared.recorder().double_proposals().to_vec()
     }
 
+    /// Blinded blocks imported (proposals through the simulated builder).
+    pub fn blinded_blocks(&self) -> u64 {
+        self.shared.recorder().blinded_blocks()
+    }
+
     /// The slashable offences seen: `{"double_proposals": [...], "attestations": [...]}` (double
     /// and surround votes).
     pub fn slashable_json(&self) -> serde_json::Value {

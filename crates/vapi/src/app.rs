@@ -104,6 +104,14 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
 
     /// Runs every check of a request (batched, off the async runtime); the error of the first
     /// that fails.
+    /// Whether `check` holds (nothing logged: for trying one reading of a request before
+    /// another).
+    pub(crate) async fn holds(&self, check: SignatureCheck) -> bool {
+        tokio::task::spawn_blocking(move || run_checks(vec![check]))
+            .await
+            .is_ok_and(|result| result.is_ok())
+    }
+
     pub(crate) async fn verify(&self, checks: Vec<SignatureCheck>) -> Result<(), ApiError> {
         let result = tokio::task::spawn_blocking(move || run_checks(checks))
             .await

@@ -12,6 +12,7 @@
 //! `node<i>.metrics` (its last `/metrics` scrape).
 
 mod cluster;
+mod exits;
 mod nodes;
 mod options;
 mod report;
@@ -31,9 +32,11 @@ use serde_json::{json, Value};
 
 use self::cluster::SimCluster;
 use self::nodes::{free_loopback_addresses, peer_multiaddr, Fleet, NodeSpec};
-use self::options::{check_kills, parse_duration, KillSpec};
+use self::options::{check_exits, check_kills, parse_duration, ExitSpec, KillSpec};
 use self::report::{Ledger, Record, Summary};
-use self::schedule::{covers_every_kind, scheduled_duties, Duty, SCHEDULED_KINDS};
+use self::schedule::{
+    covers_every_kind, registration_duties, scheduled_duties, Duty, SCHEDULED_KINDS,
+};
 
 /// Seeds tried, in order, for a chain on which the run's validators have every kind of duty.
 const SEED_SEARCH: u64 = 64;
@@ -76,6 +79,11 @@ pub(crate) struct SimnetArgs {
     /// when that slot starts. Repeatable.
     #[arg(long = "kill", value_name = "NODE@SLOT[..SLOT]")]
     kills: Vec<KillSpec>,
+    /// Exit validator VALIDATOR (its lock position) at the start of SLOT, which must be in the
+    /// run's last epoch: every up node's operator signs the voluntary exit with its share and
+    /// sends it to its node's validator API. Repeatable.
+    #[arg(long = "exit", value_name = "VALIDATOR@SLOT")]
+    exits: Vec<ExitSpec>,
     /// Reset the chain (Ephemery-style: a new genesis `--genesis-delay` later, with a new
     /// genesis validators root) half a slot into SLOT; the nodes must follow it. The duties of
     /// slots 1 to SLOT-1 of the first chain are reported apart, and `--epochs` then run on the
@@ -86,6 +94,11 @@ pub(crate) struct SimnetArgs {
     /// Repeatable.
     #[arg(long = "byzantine", value_name = "NODE")]
     byzantine: Vec<usize>,
+    /// Connect a simulated builder: every node runs with `--builder-api`, submits the lock's
+    /// builder registrations each epoch (scored as registration duties from epoch 1 on) and
+    /// proposes blinded blocks.
+    #[arg(long)]
+    builder: bool,
     /// Run every node in signer mode: its built-in validator client signs only after the
     /// EIP-3076 slashing-protection database (in the node's directory) approves.
     #[arg(long)]
@@ -149,6 +162,13 @@ pub(crate) fn run(args: SimnetArgs) -> anyhow::Result<()> {
         first_slot: 1,
         last_slot: args.epochs * slots_per_epoch - 1,
     };
+    check_exits(
+        &args.exits,
+        args.validators,
+        slots_per_epoch,
+        window.first_slot,
+        window.last_slot,
+    )?;
     for kill in &args.kills {
         if kill.stop_slot > window.last_slot {
             eprintln!(
@@ -362,15 +382,40 @@ async fn run_cluster(
 ) -> anyhow::Result<RunReport> {
     let simulator = Simulator::new(plan.first.clone(), Arc::new(SystemClock))?;
     let config = plan.window_chain().clone();
-    let duties: BTreeSet<Duty> = scheduled_duties(
+    let mut duties: BTreeSet<Duty> = scheduled_duties(
         &mut Chain::new(config.clone())?,
         &cluster.validator_keys,
         window.first_slot..=window.last_slot,
     );
+    duties.extend(args.exits.iter().map(|exit| Duty {
+        slot: exit.slot,
+        kind: mosaic_simnet::DutyKind::Exit,
+        validator: exit.validator,
+    }));
+    if args.builder {
+        duties.extend(registration_duties(
+            cluster.validator_keys.len() as u64,
+            config.slots_per_epoch,
+            window.first_slot..=window.last_slot,
+        ));
+        simulator.set_scenario(mosaic_simnet::Scenario {
+            builder: true,
+            ..simulator.scenario()
+        });
+    }
     let server = simulator.serve(0).await?;
     let beacon_url = server.url();
 
     let specs = node_specs(args, cluster, run_dir)?;
+    let exits = Exits {
+        plan: args.exits.clone(),
+        shares: if args.exits.is_empty() {
+            Vec::new()
+        } else {
+            exits::share_keys(cluster)?
+        },
+        validator_apis: specs.iter().map(|spec| spec.validator_api).collect(),
+    };
     let exe = std::env::current_exe().context("locating the mosaic executable")?;
     let fleet = Fleet::new(
         exe,
@@ -431,7 +476,10 @@ async fn run_cluster(
             &fleet,
             &simulator,
             &mut ledger,
-            &args.kills,
+            Planned {
+                kills: &args.kills,
+                exits: &exits,
+            },
             window,
             slot_start_ms,
             &mut events,
@@ -512,6 +560,8 @@ async fn run_cluster(
             })).collect::<Vec<_>>(),
             "byzantine": args.byzantine,
             "signer": args.signer,
+            "builder": args.builder,
+            "exits": args.exits.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "reset": plan.reset.as_ref().map(|reset| json!({
                 "at_slot": reset.at_slot,
                 "at_ms": reset.at_ms,
@@ -528,6 +578,7 @@ async fn run_cluster(
         "failures": summary.failures,
         "slots": summary.slots,
         "slashable": slashable,
+        "blinded_blocks": simulator.blinded_blocks(),
         "nodes": node_json,
         "events": events,
     });
@@ -566,6 +617,7 @@ fn node_specs(
                 .collect(),
             byzantine: args.byzantine.contains(&i),
             signer: args.signer,
+            builder: args.builder,
             log_file: run_dir.join(format!("node{i}.log")),
         })
         .collect())
@@ -596,7 +648,10 @@ async fn run_until_reset(
         fleet,
         simulator,
         &mut ledger,
-        &[],
+        Planned {
+            kills: &[],
+            exits: &Exits::default(),
+        },
         before,
         slot_start_ms,
         events,
@@ -625,13 +680,37 @@ async fn drive(
     fleet: &Fleet,
     simulator: &Simulator,
     ledger: &mut Ledger,
-    kills: &[KillSpec],
+    planned: Planned<'_>,
     window: Window,
     slot_start_ms: impl Fn(u64) -> u64,
     events: &mut Vec<String>,
 ) -> anyhow::Result<()> {
+    let Planned { kills, exits } = planned;
+    let mut exiting = Vec::new();
     for slot in 0..=window.last_slot + 1 {
         sleep_until_ms(slot_start_ms(slot)).await;
+        for exit in exits.plan.iter().filter(|e| e.slot == slot) {
+            let (epoch, domain) = simulator.with_chain(|chain| {
+                let epoch = chain.epoch_of(slot);
+                (epoch, chain.exit_domain(epoch))
+            });
+            let apis: Vec<Option<SocketAddr>> = fleet
+                .up()
+                .iter()
+                .zip(&exits.validator_apis)
+                .map(|(up, api)| up.then_some(*api))
+                .collect();
+            let (exit, shares) = (*exit, exits.shares.clone());
+            exiting.push(tokio::spawn(async move {
+                exits::submit(exit, epoch, domain, &shares, &apis).await
+            }));
+            let line = format!(
+                "slot {slot}: validator {} exits (--exit {exit})",
+                exit.validator
+            );
+            eprintln!("{line}");
+            events.push(line);
+        }
         for kill in kills.iter().filter(|k| k.stop_slot == slot) {
             fleet.kill(kill.node);
             let line = format!("slot {slot}: killed node {} (--kill {kill})", kill.node);
@@ -654,7 +733,33 @@ async fn drive(
             eprintln!("{}", progress_line(slot - 1, window, ledger, &fleet.up()));
         }
     }
+    for submitted in exiting {
+        for line in submitted
+            .await
+            .unwrap_or_else(|e| vec![format!("--exit: {e}")])
+        {
+            eprintln!("{line}");
+            events.push(line);
+        }
+    }
     Ok(())
+}
+
+/// What the slot loop does at given slots besides watching: outages and exits.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    kills: &'a [KillSpec],
+    exits: &'a Exits,
+}
+
+/// The run's planned voluntary exits and the operators' key shares to sign them.
+#[derive(Default)]
+struct Exits {
+    plan: Vec<ExitSpec>,
+    /// `shares[node][validator]` (empty without exits).
+    shares: Vec<Vec<mosaic_crypto::bls::SecretKey>>,
+    /// Each node's validator API.
+    validator_apis: Vec<SocketAddr>,
 }
 
 /// One progress line: the slot, its epoch, duties succeeded/scheduled so far per kind, and

@@ -35,9 +35,12 @@ pub(crate) async fn voluntary_exit<P: Preset, B: Backend<P>>(
     Ok(encoding::ok())
 }
 
-/// `POST /eth/v1/validator/register_validator`: the validator client registers its share key;
-/// the registration is rewritten to the DV key, and the signature must be this node's partial
-/// over the DV's registration.
+/// `POST /eth/v1/validator/register_validator`: the validator client registers its share key.
+/// The registration is rewritten to the DV key; a signature that is this node's partial over
+/// the DV's registration is exchanged and combined like any duty. A validator client knows only
+/// its share, so it may have signed the registration as it sent it (over its share key): such a
+/// registration, checked against the share, is accepted and not used (the node submits the
+/// lock's registrations, signed by the whole cluster at creation). Anything else is refused.
 pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
     state: AppState<P, B>,
     headers: HeaderMap,
@@ -48,7 +51,8 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
         parse_json(&body, "validator registration list")?;
     let mut partials = Vec::with_capacity(registrations.len());
     let mut checks = Vec::with_capacity(registrations.len());
-    for (position, mut registration) in registrations.into_iter().enumerate() {
+    let mut over_share = 0;
+    for (position, registration) in registrations.into_iter().enumerate() {
         let share_hex = registration.message.pubkey.to_hex();
         let what = format!("validator registration {position} of {share_hex}");
         let dv = PublicKey::from_bytes(&registration.message.pubkey.0)
@@ -59,10 +63,27 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
                     "{what}: not a public share of this node's distributed validators"
                 ))
             })?;
-        registration.message.pubkey = BlsPubkey(dv.to_bytes());
-        let data = SignedData::BuilderRegistration(registration);
-        checks.push(state.partial_check(&dv, &data, &what)?);
+        let mut rewritten = registration;
+        rewritten.message.pubkey = BlsPubkey(dv.to_bytes());
+        let data = SignedData::BuilderRegistration(rewritten);
+        let check = state.partial_check(&dv, &data, &what)?;
+        let as_sent = SignedData::BuilderRegistration(registration);
+        if !state.holds(state.partial_check(&dv, &data, &what)?).await
+            && state
+                .holds(state.partial_check(&dv, &as_sent, &what)?)
+                .await
+        {
+            over_share += 1;
+            continue;
+        }
+        checks.push(check);
         partials.push((dv, data));
+    }
+    if over_share > 0 {
+        tracing::debug!(
+            count = over_share,
+            "builder registrations signed over the share key: accepted, the lock's are used"
+        );
     }
     state.verify(checks).await?;
     state.submit(partials).await?;

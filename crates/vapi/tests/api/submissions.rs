@@ -75,17 +75,22 @@ async fn registrations_are_rewritten_to_the_dv_key_and_verified() {
     let for_dv = h.signed(&SignedData::BuilderRegistration(registration(dv)));
     let mut sent = registration(share);
     sent.signature = for_dv.signature();
-    // Rejections: a partial over the share's own registration, and an unknown key.
-    let mut over_share = registration(share);
-    over_share.signature = h
-        .signed(&SignedData::BuilderRegistration(registration(share)))
-        .signature();
-    assert_error(
-        h.post(path, &json!([over_share])).await,
-        400,
-        &["validator registration 0", "invalid partial signature"],
-    )
-    .await;
+    // Rejections: a signature by another key over either reading, and an unknown key.
+    for signed_pubkey in [dv, share] {
+        let mut forged = registration(share);
+        forged.signature = h
+            .signed_by(
+                &h.stranger_key,
+                &SignedData::BuilderRegistration(registration(signed_pubkey)),
+            )
+            .signature();
+        assert_error(
+            h.post(path, &json!([forged])).await,
+            400,
+            &["validator registration 0", "invalid partial signature"],
+        )
+        .await;
+    }
     let stranger = BlsPubkey(h.stranger_key.public_key().to_bytes());
     assert_error(
         h.post(path, &json!([registration(stranger)])).await,
@@ -96,4 +101,33 @@ async fn registrations_are_rewritten_to_the_dv_key_and_verified() {
     assert!(h.backend.submitted().is_empty());
     assert_eq!(json_of(h.post(path, &json!([sent])).await).await.0, 200);
     assert_eq!(h.backend.submitted(), vec![(h.dv(), for_dv)]);
+}
+
+#[tokio::test]
+async fn a_registration_signed_over_the_share_key_is_accepted_and_not_used() {
+    // What a validator client that knows only its share signs (the built-in one, any client
+    // without a distributed mode): valid under the share, so accepted; the node submits the
+    // lock's registrations instead, so nothing goes to the backend.
+    let h = Harness::start().await;
+    let path = "/eth/v1/validator/register_validator";
+    let share = BlsPubkey(h.share().to_bytes());
+    let mut over_share = registration(share);
+    over_share.signature = h
+        .signed(&SignedData::BuilderRegistration(registration(share)))
+        .signature();
+    assert_eq!(
+        json_of(h.post(path, &json!([over_share])).await).await.0,
+        200
+    );
+    assert!(h.backend.submitted().is_empty());
+    // One of them tampered with after signing (another fee recipient): refused.
+    let mut tampered = over_share;
+    tampered.message.fee_recipient = ExecutionAddress([0x34; 20]);
+    assert_error(
+        h.post(path, &json!([tampered])).await,
+        400,
+        &["validator registration 0", "invalid partial signature"],
+    )
+    .await;
+    assert!(h.backend.submitted().is_empty());
 }

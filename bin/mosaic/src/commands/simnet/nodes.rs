@@ -39,6 +39,8 @@ pub(crate) struct NodeSpec {
     pub(crate) peers: Vec<String>,
     /// Whether the node runs with `--byzantine`.
     pub(crate) byzantine: bool,
+    /// Whether the node runs with `--builder-api` (registrations, blinded blocks).
+    pub(crate) builder: bool,
     /// Whether the node runs in signer mode (`--signer`: its validator client behind the
     /// EIP-3076 slashing-protection database in its data directory).
     pub(crate) signer: bool,
@@ -80,6 +82,9 @@ impl NodeSpec {
         }
         if self.byzantine {
             args.push("--byzantine".into());
+        }
+        if self.builder {
+            args.push("--builder-api".into());
         }
         if self.signer {
             args.push("--signer".into());
@@ -419,6 +424,7 @@ mod tests {
             ],
             byzantine: exe_args_byzantine,
             signer: exe_args_byzantine,
+            builder: exe_args_byzantine,
             log_file: dir.join("node2.log"),
         }
     }
@@ -477,6 +483,7 @@ mod tests {
         let flagged = spec(dir, true).run_args("http://127.0.0.1:9", "info");
         assert!(flagged.contains(&"--byzantine".to_string()));
         assert!(flagged.contains(&"--signer".to_string()));
+        assert!(flagged.contains(&"--builder-api".to_string()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Parsers for `mosaic simnet`'s option values: durations (`500ms`, `2s`, `1m`) and node outages
-//! (`--kill NODE@SLOT[..SLOT]`).
+//! (`--kill NODE@SLOT[..SLOT]`), voluntary exits (`--exit VALIDATOR@SLOT`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,6 +11,14 @@ pub(crate) enum OptionError {
     /// A duration that is not `<integer><unit>` with unit `ms`, `s` or `m`.
     #[error("duration {value:?}: {reason} (expected e.g. 500ms, 2s, 12s or 1m)")]
     Duration {
+        /// The text given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `--exit` value that is not `VALIDATOR@SLOT`.
+    #[error("--exit {value:?}: {reason} (expected VALIDATOR@SLOT, e.g. 2@20)")]
+    Exit {
         /// The text given.
         value: String,
         /// What is wrong with it.
@@ -109,6 +117,82 @@ impl FromStr for KillSpec {
     }
 }
 
+/// One planned voluntary exit: distributed validator `validator` (its position in the lock, also
+/// its index on the simulated chain) exits at the start of slot `slot`, in that slot's epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ExitSpec {
+    /// The validator (0-based lock position = chain index).
+    pub(crate) validator: u64,
+    /// The slot at whose start every operator signs and submits its partial exit.
+    pub(crate) slot: u64,
+}
+
+impl FromStr for ExitSpec {
+    type Err = OptionError;
+
+    fn from_str(text: &str) -> Result<Self, OptionError> {
+        let error = |reason: String| OptionError::Exit {
+            value: text.to_owned(),
+            reason,
+        };
+        let (validator, slot) = text
+            .trim()
+            .split_once('@')
+            .ok_or_else(|| error("missing '@'".into()))?;
+        let validator = validator
+            .parse()
+            .map_err(|_| error(format!("validator {validator:?} is not a validator index")))?;
+        let slot = slot
+            .parse()
+            .map_err(|_| error(format!("slot {slot:?} is not a slot number")))?;
+        Ok(Self { validator, slot })
+    }
+}
+
+impl fmt::Display for ExitSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.validator, self.slot)
+    }
+}
+
+/// Checks planned exits against the run: the validator exists, each exits once, and the slot
+/// is in the last epoch of the window (`first_slot..=last_slot`): an exit changes the active
+/// set, and so every committee, from the next epoch on, which the run's duty schedule
+/// (computed when it starts) does not follow.
+pub(crate) fn check_exits(
+    exits: &[ExitSpec],
+    validators: u64,
+    slots_per_epoch: u64,
+    first_slot: u64,
+    last_slot: u64,
+) -> Result<(), OptionError> {
+    let last_epoch_start = last_slot - last_slot % slots_per_epoch;
+    for (i, exit) in exits.iter().enumerate() {
+        let error = |reason: String| OptionError::Exit {
+            value: exit.to_string(),
+            reason,
+        };
+        if exit.validator >= validators {
+            return Err(error(format!(
+                "validator {} does not exist (validators are 0..{validators})",
+                exit.validator
+            )));
+        }
+        if exit.slot < first_slot.max(last_epoch_start) || exit.slot > last_slot {
+            return Err(error(format!(
+                "slot {} is not in the last epoch of the run (slots {}..={last_slot}): an exit \
+                 changes the committees of the epochs after it",
+                exit.slot,
+                first_slot.max(last_epoch_start)
+            )));
+        }
+        if exits[..i].iter().any(|e| e.validator == exit.validator) {
+            return Err(error(format!("validator {} exits twice", exit.validator)));
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for KillSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}", self.node, self.stop_slot)?;
@@ -158,6 +242,27 @@ pub(crate) fn check_kills(kills: &[KillSpec], nodes: usize) -> Result<(), Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exits_parse_and_are_checked_against_the_run() {
+        let exit: ExitSpec = "2@20".parse().unwrap();
+        assert_eq!((exit.validator, exit.slot), (2, 20));
+        assert_eq!(exit.to_string(), "2@20");
+        for bad in ["2", "x@20", "2@", "2@y"] {
+            assert!(bad.parse::<ExitSpec>().is_err(), "{bad}");
+        }
+        // 3 epochs of 8 slots: the last epoch is slots 16..=23.
+        let check = |exits: &[ExitSpec]| check_exits(exits, 4, 8, 1, 23);
+        let at = |validator, slot| ExitSpec { validator, slot };
+        assert!(check(&[at(0, 16), at(3, 23)]).is_ok());
+        assert!(check(&[at(0, 15)]).is_err());
+        assert!(check(&[at(0, 24)]).is_err());
+        assert!(check(&[at(4, 16)]).is_err());
+        assert!(check(&[at(1, 16), at(1, 17)]).is_err());
+        // A one-epoch run: slot 0 is not measured.
+        assert!(check_exits(&[at(0, 0)], 4, 8, 1, 7).is_err());
+        assert!(check_exits(&[at(0, 1)], 4, 8, 1, 7).is_ok());
+    }
 
     #[test]
     fn durations_in_every_unit() {

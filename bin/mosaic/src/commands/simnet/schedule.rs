@@ -136,6 +136,27 @@ fn selects(key: &SecretKey, signing_root: &[u8], modulo: u64) -> bool {
     u64::from_le_bytes(prefix).is_multiple_of(modulo)
 }
 
+/// With a builder: each of the `validators` registers once per epoch, scored at the epoch's first
+/// slot (the nodes submit the lock's registrations as each epoch starts; [`crate`]'s ledger
+/// files every registration under its epoch's first slot). Epochs whose first slot is outside
+/// `slots` have none (epoch 0's is at genesis, which the chain does not record).
+pub(crate) fn registration_duties(
+    validators: u64,
+    slots_per_epoch: u64,
+    slots: RangeInclusive<u64>,
+) -> Vec<Duty> {
+    slots
+        .filter(|slot| slot % slots_per_epoch == 0)
+        .flat_map(|slot| {
+            (0..validators).map(move |validator| Duty {
+                slot,
+                kind: DutyKind::Registration,
+                validator,
+            })
+        })
+        .collect()
+}
+
 /// Whether `duties` holds at least one duty of every scheduled kind.
 pub(crate) fn covers_every_kind(duties: &BTreeSet<Duty>) -> bool {
     SCHEDULED_KINDS
@@ -146,6 +167,15 @@ pub(crate) fn covers_every_kind(duties: &BTreeSet<Duty>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registrations_are_due_at_each_epoch_start_in_the_window() {
+        let duties = registration_duties(2, 8, 1..=23);
+        let slots: Vec<(u64, u64)> = duties.iter().map(|d| (d.slot, d.validator)).collect();
+        assert_eq!(slots, vec![(8, 0), (8, 1), (16, 0), (16, 1)]);
+        assert!(duties.iter().all(|d| d.kind == DutyKind::Registration));
+        assert!(registration_duties(2, 8, 1..=7).is_empty());
+    }
     use mosaic_simnet::SimConfig;
     use mosaic_types::BlsPubkey;
 
