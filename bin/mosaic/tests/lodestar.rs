@@ -472,7 +472,23 @@ fn make_keys(lodestar: &Path, run: &Path) -> PathBuf {
     let cluster = run.join("cluster");
     run_checked(
         Command::new(env!("CARGO_BIN_EXE_mosaic"))
-            .args(["create", "cluster", "--nodes", "4", "--network", "dev"])
+            .args(["create", "cluster", "--nodes", "4"])
+            // Lodestar's dev chain is the consensus specs' minimal configuration: genesis fork
+            // version 0x00000001, deposit chain id 5 (`mosaic run` checks the fork version).
+            .args([
+                "--testnet-name",
+                "lodestar-dev",
+                "--testnet-fork-version",
+                "0x00000001",
+            ])
+            .args(["--testnet-chain-id", "5", "--testnet-genesis-timestamp"])
+            .arg(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    .to_string(),
+            )
             .args(["--split-existing-keys", "--split-keys-dir"])
             .arg(run.join("keys-dv"))
             .arg("--cluster-dir")

@@ -85,7 +85,7 @@ pub struct CreatedCluster {
 /// `params.keystore_kdf`; parameters weaker than Charon's are refused on mainnet.
 pub fn create_cluster_dir(params: &CreateParams, cluster_dir: &Path) -> Result<CreatedCluster> {
     check_absent_or_empty(cluster_dir)?;
-    let network = create_network(&params.network)?;
+    let network = create_network(&params.network, params.testnet.as_ref())?;
     check_kdf_for_network(params.keystore_kdf, &network.name)?;
     let dealt = build_lock(params)?;
 

@@ -43,6 +43,8 @@ pub struct CreateParams {
     pub num_validators: u64,
     /// Network name, one of `mosaic_types::KNOWN_NETWORKS` (mainnet, hoodi, sepolia, ephemery, dev).
     pub network: String,
+    /// A network not among those (`network` is then not used).
+    pub testnet: Option<crate::network::Testnet>,
     /// One fee recipient per validator, or one for all.
     pub fee_recipients: Vec<String>,
     /// One withdrawal address per validator, or one for all.
@@ -143,7 +145,7 @@ fn credentials(address: &str, compounding: bool) -> Result<[u8; 32]> {
 /// Builds a signed lock (latest version) and the node secrets, without touching the disk.
 pub fn build_lock(params: &CreateParams) -> Result<Dealt> {
     let (threshold, warning) = resolve_threshold(params.nodes, params.threshold)?;
-    let network = create_network(&params.network)?;
+    let network = create_network(&params.network, params.testnet.as_ref())?;
     let split = !params.existing_keys.is_empty();
     if split && params.num_validators != 0 {
         return Err(Error::param(

@@ -86,10 +86,47 @@ pub fn eip712_chain_id(fork_version: &[u8], timestamp: &str) -> std::result::Res
         .map_err(|e| format!("no chain id for EIP-712: {e}"))
 }
 
-/// The network `create` makes a cluster for: one of `mosaic_types::KNOWN_NETWORKS`, with
-/// Ephemery's current iteration.
-pub fn create_network(name: &str) -> Result<Network> {
-    Network::by_name(name).map_err(|e| Error::param("network", e.to_string()))
+/// A network none of `mosaic_types::KNOWN_NETWORKS` describes (a devnet, a local testnet), as
+/// `charon create cluster --testnet-*` takes it: what a cluster's lock, deposit data and builder
+/// registrations depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Testnet {
+    /// Name, written into the deposit data files.
+    pub name: String,
+    /// `GENESIS_FORK_VERSION`: recorded in the lock, signs deposits and registrations.
+    pub genesis_fork_version: [u8; 4],
+    /// Execution chain id (the deposit contract's chain).
+    pub chain_id: u64,
+    /// Genesis time, unix seconds (the timestamp of new validators' builder registrations).
+    pub genesis_time: u64,
+}
+
+/// The network `create` makes a cluster for: `testnet` if given, else `name`, one of
+/// `mosaic_types::KNOWN_NETWORKS` (with Ephemery's current iteration). A testnet may not reuse
+/// a known network's fork version (its cluster files would claim to be that network's).
+pub fn create_network(name: &str, testnet: Option<&Testnet>) -> Result<Network> {
+    let Some(testnet) = testnet else {
+        return Network::by_name(name).map_err(|e| Error::param("network", e.to_string()));
+    };
+    if let Some(known) = network_name(&testnet.genesis_fork_version) {
+        return Err(Error::param(
+            "testnet.genesis_fork_version",
+            format!(
+                "0x{} is {known}'s genesis fork version; use that network instead",
+                hex::encode(testnet.genesis_fork_version)
+            ),
+        ));
+    }
+    if testnet.name.trim().is_empty() {
+        return Err(Error::param("testnet.name", "must not be empty"));
+    }
+    let mut network = Network::dev(&mosaic_types::DevConfig::default());
+    network.name = testnet.name.clone();
+    network.genesis_fork_version = mosaic_types::Version(testnet.genesis_fork_version);
+    network.chain_id = testnet.chain_id;
+    network.genesis_time = testnet.genesis_time;
+    network.genesis_validators_root = None;
+    Ok(network)
 }
 
 #[cfg(test)]
@@ -149,8 +186,40 @@ mod tests {
 
     #[test]
     fn create_networks_are_mosaic_types_networks() {
-        assert_eq!(create_network("hoodi").expect("hoodi").chain_id, 560_048);
-        assert!(create_network("goerli").is_err());
-        assert!(create_network("nonsense").is_err());
+        assert_eq!(
+            create_network("hoodi", None).expect("hoodi").chain_id,
+            560_048
+        );
+        assert!(create_network("goerli", None).is_err());
+        assert!(create_network("nonsense", None).is_err());
+    }
+
+    #[test]
+    fn a_testnet_has_its_own_fork_version_and_not_a_known_one() {
+        let testnet = Testnet {
+            name: "lodestar-dev".into(),
+            genesis_fork_version: [0, 0, 0, 1],
+            chain_id: 1337,
+            genesis_time: 1_700_000_000,
+        };
+        // The name given is ignored beside a testnet.
+        let network = create_network("mainnet", Some(&testnet)).unwrap();
+        assert_eq!(network.name, "lodestar-dev");
+        assert_eq!(network.genesis_fork_version.0, [0, 0, 0, 1]);
+        assert_eq!(
+            (network.chain_id, network.genesis_time),
+            (1337, 1_700_000_000)
+        );
+        let hoodi = Testnet {
+            genesis_fork_version: [0x10, 0, 0x09, 0x10],
+            ..testnet.clone()
+        };
+        let error = create_network("dev", Some(&hoodi)).unwrap_err().to_string();
+        assert!(error.contains("hoodi"), "{error}");
+        let unnamed = Testnet {
+            name: " ".into(),
+            ..testnet
+        };
+        assert!(create_network("dev", Some(&unnamed)).is_err());
     }
 }

@@ -19,6 +19,7 @@ fn params(nodes: u64, validators: u64) -> CreateParams {
         threshold: None,
         num_validators: validators,
         network: "hoodi".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
         withdrawal_addresses: vec!["0x00000000000000000000000000000000000dead0".into()],
         deposit_amounts: vec![],

@@ -16,6 +16,7 @@ fn params(nodes: u64, threshold: Option<u64>) -> CreateParams {
         threshold,
         num_validators: 2,
         network: "hoodi".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
         withdrawal_addresses: vec![
             "0x00000000000000000000000000000000000dead0".into(),

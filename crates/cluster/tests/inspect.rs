@@ -12,6 +12,7 @@ fn summary_of_a_created_cluster() {
         threshold: None,
         num_validators: 2,
         network: "hoodi".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
         withdrawal_addresses: vec![
             "0x00000000000000000000000000000000000dead0".into(),

@@ -141,6 +141,7 @@ mod tests {
             threshold: Some(threshold),
             num_validators: 1,
             network: "hoodi".into(),
+            testnet: None,
             fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
             withdrawal_addresses: vec!["0x00000000000000000000000000000000000dead0".into()],
             deposit_amounts: vec![],

@@ -23,6 +23,7 @@ fn dealt() -> Dealt {
         threshold: Some(3),
         num_validators: 2,
         network: "hoodi".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
         withdrawal_addresses: vec!["0x00000000000000000000000000000000000dead0".into()],
         deposit_amounts: vec![],

@@ -16,4 +16,4 @@ pub mod sigpipe;
 pub mod tracker;
 pub mod validator_api;
 
-pub use node::{fetch_chain, start, NodeConfig, NodeError, RunningNode};
+pub use node::{check_network, fetch_chain, start, NodeConfig, NodeError, RunningNode};

@@ -55,6 +55,70 @@ pub enum NodeError {
     /// The validator API failed to start.
     #[error("validator API: {0}")]
     ValidatorApi(String),
+    /// The beacon node serves another network than the cluster's.
+    #[error(
+        "the cluster lock is for fork version 0x{lock} ({lock_network}) but the beacon node's \
+         chain has genesis fork version 0x{beacon} ({beacon_network}): the cluster was made for \
+         another network"
+    )]
+    WrongNetwork {
+        /// The lock's fork version, hex.
+        lock: String,
+        /// The network it names, or "unknown network".
+        lock_network: String,
+        /// The beacon node's genesis fork version, hex.
+        beacon: String,
+        /// The network it names, or "unknown network".
+        beacon_network: String,
+    },
+}
+
+/// Checks that the beacon node's chain is the cluster's network: the lock's `fork_version` is
+/// the chain's genesis fork version (it signs deposits and builder registrations, and names
+/// the network the validators were made for).
+pub fn check_network(lock: &Lock, chain: &ChainSpec) -> Result<(), NodeError> {
+    same_network(
+        &lock.definition.fork_version,
+        &chain.signing.network.genesis_fork_version.0,
+    )
+}
+
+/// [`check_network`] on the two fork versions.
+fn same_network(lock: &[u8], beacon: &[u8]) -> Result<(), NodeError> {
+    if lock == beacon {
+        return Ok(());
+    }
+    let name = |version: &[u8]| {
+        mosaic_cluster::network::network_name(version)
+            .unwrap_or("unknown network")
+            .to_string()
+    };
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    Err(NodeError::WrongNetwork {
+        lock: hex(lock),
+        lock_network: name(lock),
+        beacon: hex(beacon),
+        beacon_network: name(beacon),
+    })
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_runs_only_against_its_own_network() {
+        let hoodi = [0x10, 0x00, 0x09, 0x10];
+        assert!(same_network(&hoodi, &hoodi).is_ok());
+        let error = same_network(&hoodi, &[0, 0, 0, 1]).unwrap_err().to_string();
+        assert!(
+            error.contains("0x10000910 (hoodi)") && error.contains("0x00000001 (unknown network)"),
+            "{error}"
+        );
+        // One byte off is another network too.
+        assert!(same_network(&hoodi, &[0x10, 0x00, 0x09, 0x11]).is_err());
+        assert!(same_network(&hoodi[..3], &hoodi).is_err());
+    }
 }
 
 /// Everything a node needs.

@@ -55,6 +55,7 @@ async fn start_cluster(
         threshold: None,
         num_validators: validators,
         network: "dev".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000dEaD".into()],
         withdrawal_addresses: vec!["0x000000000000000000000000000000000000dEaD".into()],
         deposit_amounts: Vec::new(),

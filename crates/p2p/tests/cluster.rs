@@ -134,6 +134,7 @@ fn dealt_cluster(nodes: u64) -> (Vec<SecretKey>, Vec<ClusterPeer>) {
         threshold: None,
         num_validators: 1,
         network: "dev".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000dEaD".into()],
         withdrawal_addresses: vec!["0x000000000000000000000000000000000000dEaD".into()],
         deposit_amounts: Vec::new(),

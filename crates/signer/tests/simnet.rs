@@ -79,6 +79,7 @@ fn deal(nodes: u64, validators: u64) -> Dealt {
         threshold: None,
         num_validators: validators,
         network: "dev".into(),
+        testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000dEaD".into()],
         withdrawal_addresses: vec!["0x000000000000000000000000000000000000dEaD".into()],
         deposit_amounts: Vec::new(),

@@ -17,7 +17,7 @@ pub(crate) enum CreateCommand {
     /// split into threshold shares, one folder per node (`node0/ … node{n-1}/`) with its
     /// cluster-lock.json, ENR private key, share keystores and deposit data, in the layout
     /// `charon create cluster` writes, so either client can run it.
-    Cluster(ClusterArgs),
+    Cluster(Box<ClusterArgs>),
 }
 
 /// Arguments of `mosaic create cluster`.
@@ -35,6 +35,24 @@ pub(crate) struct ClusterArgs {
     /// Network: mainnet, hoodi, sepolia, ephemery or dev.
     #[arg(long, default_value = "ephemery")]
     network: String,
+    /// A network none of those names (a devnet, a local testnet): its genesis fork version,
+    /// 0x-hex, 4 bytes. With --testnet-chain-id and --testnet-genesis-timestamp; replaces
+    /// --network.
+    #[arg(
+        long,
+        value_parser = parse_fork_version,
+        requires_all = ["testnet_chain_id", "testnet_genesis_timestamp"]
+    )]
+    testnet_fork_version: Option<[u8; 4]>,
+    /// The testnet's execution chain id (with --testnet-fork-version).
+    #[arg(long, requires = "testnet_fork_version")]
+    testnet_chain_id: Option<u64>,
+    /// The testnet's genesis time, unix seconds (with --testnet-fork-version).
+    #[arg(long, requires = "testnet_fork_version")]
+    testnet_genesis_timestamp: Option<u64>,
+    /// The testnet's name, written into the deposit data (with --testnet-fork-version).
+    #[arg(long, default_value = "testnet", requires = "testnet_fork_version")]
+    testnet_name: String,
     /// Cluster name, recorded in the lock.
     #[arg(long, default_value = "mosaic-cluster")]
     name: String,
@@ -77,6 +95,17 @@ pub(crate) struct EnrArgs {
     data_dir: PathBuf,
 }
 
+/// A genesis fork version: `0x` and 8 hex digits.
+fn parse_fork_version(text: &str) -> Result<[u8; 4], String> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| format!("{text:?} does not start with 0x"))?;
+    let bytes = hex::decode(digits).map_err(|e| format!("{text:?} is not hex: {e}"))?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("{text:?} is {} bytes, not 4", bytes.len()))
+}
+
 /// Runs a `mosaic create` subcommand.
 pub(crate) fn run(command: CreateCommand) -> anyhow::Result<()> {
     match command {
@@ -86,7 +115,7 @@ pub(crate) fn run(command: CreateCommand) -> anyhow::Result<()> {
             println!("{}", enr.to_text());
             Ok(())
         }
-        CreateCommand::Cluster(args) => create_cluster(args),
+        CreateCommand::Cluster(args) => create_cluster(*args),
     }
 }
 
@@ -107,6 +136,21 @@ fn create_cluster(args: ClusterArgs) -> anyhow::Result<()> {
         threshold: args.threshold,
         num_validators,
         network: args.network,
+        testnet: match (
+            args.testnet_fork_version,
+            args.testnet_chain_id,
+            args.testnet_genesis_timestamp,
+        ) {
+            (Some(genesis_fork_version), Some(chain_id), Some(genesis_time)) => {
+                Some(mosaic_cluster::network::Testnet {
+                    name: args.testnet_name,
+                    genesis_fork_version,
+                    chain_id,
+                    genesis_time,
+                })
+            }
+            _ => None,
+        },
         fee_recipients: args.fee_recipient_addresses,
         withdrawal_addresses: args.withdrawal_addresses,
         deposit_amounts: args
@@ -143,4 +187,56 @@ fn create_cluster(args: ClusterArgs) -> anyhow::Result<()> {
     println!("Deposit data: {}", created.deposit_files.join(", "));
     println!("Give each operator its own node folder; it holds that node's secret keys.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ClusterArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<ClusterArgs, clap::Error> {
+        let base = [
+            "create",
+            "--fee-recipient-addresses",
+            "0x000000000000000000000000000000000000dead",
+            "--withdrawal-addresses",
+            "0x000000000000000000000000000000000000dead",
+        ];
+        Cli::try_parse_from(base.iter().chain(extra)).map(|cli| cli.args)
+    }
+
+    #[test]
+    fn fork_versions_are_0x_and_four_bytes() {
+        assert_eq!(parse_fork_version("0x00000001"), Ok([0, 0, 0, 1]));
+        assert_eq!(parse_fork_version("0x10000910"), Ok([0x10, 0, 0x09, 0x10]));
+        assert!(parse_fork_version("00000001").is_err());
+        assert!(parse_fork_version("0x000001").is_err());
+        assert!(parse_fork_version("0x0000000001").is_err());
+        assert!(parse_fork_version("0xnothex!").is_err());
+    }
+
+    #[test]
+    fn a_testnet_needs_its_fork_version_chain_id_and_genesis_time_together() {
+        let full = [
+            "--testnet-fork-version",
+            "0x00000001",
+            "--testnet-chain-id",
+            "1337",
+            "--testnet-genesis-timestamp",
+            "1700000000",
+        ];
+        let args = parse(&full).unwrap();
+        assert_eq!(args.testnet_fork_version, Some([0, 0, 0, 1]));
+        assert_eq!(args.testnet_name, "testnet");
+        assert!(parse(&full[..4]).is_err(), "no genesis time");
+        assert!(parse(&full[2..]).is_err(), "no fork version");
+        assert!(parse(&["--testnet-name", "x"]).is_err(), "a name alone");
+        assert!(parse(&[]).unwrap().testnet_fork_version.is_none());
+    }
 }

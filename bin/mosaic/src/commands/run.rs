@@ -92,6 +92,8 @@ async fn run_node(config: RunConfig) -> anyhow::Result<()> {
         byzantine: config.byzantine,
     };
     let chain = wait_for_beacon(&beacon_urls).await?;
+    mosaic_node::check_network(&node_config.lock, &chain)
+        .with_context(|| format!("{} against the beacon node", config.lock_file.display()))?;
     if chain.preset_base == "minimal" {
         run_with::<Minimal>(node_config, chain, &config).await
     } else {
@@ -146,6 +148,13 @@ async fn run_with<P: Preset>(
             next.preset_base,
             chain.preset_base
         );
+        mosaic_node::check_network(&node_config.lock, &next).with_context(|| {
+            format!(
+                "the beacon node's chain was reset (genesis time {}); {}",
+                next.genesis_time,
+                config.lock_file.display()
+            )
+        })?;
         if let Some(slashing) = &guard.slashing {
             slashing
                 .switch_chain(next.genesis_validators_root().0)

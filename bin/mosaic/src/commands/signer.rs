@@ -136,6 +136,7 @@ mod tests {
             threshold: None,
             num_validators: 1,
             network: "dev".into(),
+            testnet: None,
             fee_recipients: vec!["0x000000000000000000000000000000000000dEaD".into()],
             withdrawal_addresses: vec!["0x000000000000000000000000000000000000dEaD".into()],
             deposit_amounts: Vec::new(),

@@ -72,6 +72,7 @@ pub(crate) fn create(
         threshold,
         num_validators: 0,
         network: "dev".into(),
+        testnet: None,
         fee_recipients: vec![SIMNET_ADDRESS.into()],
         withdrawal_addresses: vec![SIMNET_ADDRESS.into()],
         deposit_amounts: Vec::new(),
