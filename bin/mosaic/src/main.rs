@@ -31,6 +31,9 @@ enum Command {
     /// Import and export EIP-3076 slashing-protection history.
     #[command(subcommand)]
     Slashing(commands::slashing::SlashingCommand),
+    /// Sign this operator's part of a distributed validator's voluntary exit and send it to the
+    /// node.
+    Exit(commands::exit::ExitArgs),
     /// Run this operator's distributed validator node.
     Run(Box<run_config::RunArgs>),
     /// Run a whole cluster locally against a simulated beacon chain and report every duty.
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Network(command) => commands::network::run(command),
         Command::Lock(command) => commands::lock::run(command),
         Command::Slashing(command) => commands::slashing::run(command),
+        Command::Exit(args) => commands::exit::run(args),
         Command::Run(args) => commands::run::run(*args),
         Command::Simnet(args) => commands::simnet::run(args),
     };

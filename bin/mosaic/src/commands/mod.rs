@@ -2,6 +2,7 @@
 
 pub(crate) mod combine;
 pub(crate) mod create;
+pub(crate) mod exit;
 pub(crate) mod lock;
 pub(crate) mod network;
 pub(crate) mod run;

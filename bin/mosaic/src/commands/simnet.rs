@@ -11,7 +11,7 @@
 //! `cluster/node<i>/` (each node's data), `node<i>.log` (its output, across restarts) and
 //! `node<i>.metrics` (its last `/metrics` scrape).
 
-mod cluster;
+pub(crate) mod cluster;
 mod exits;
 mod nodes;
 mod options;
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, ensure, Context};
 use clap::Args;
 use mosaic_simnet::{Chain, SimConfig, Simulator, SystemClock};
-use mosaic_types::ForkName;
+use mosaic_types::{BlsPubkey, ForkName};
 use serde_json::{json, Value};
 
 use self::cluster::SimCluster;
@@ -80,8 +80,8 @@ pub(crate) struct SimnetArgs {
     #[arg(long = "kill", value_name = "NODE@SLOT[..SLOT]")]
     kills: Vec<KillSpec>,
     /// Exit validator VALIDATOR (its lock position) at the start of SLOT, which must be in the
-    /// run's last epoch: every up node's operator signs the voluntary exit with its share and
-    /// sends it to its node's validator API. Repeatable.
+    /// run's last epoch: every up node's operator runs `mosaic exit` against its node (signs
+    /// the voluntary exit with its share, sends it to the node's validator API). Repeatable.
     #[arg(long = "exit", value_name = "VALIDATOR@SLOT")]
     exits: Vec<ExitSpec>,
     /// Reset the chain (Ephemery-style: a new genesis `--genesis-delay` later, with a new
@@ -322,7 +322,15 @@ fn chain_plan(
     let at_ms = first.genesis_time * 1000 + at_slot * first.slot_ms() + first.slot_ms() / 2;
     let mut next = first.clone();
     next.genesis_time = (at_ms + args.genesis_delay.as_millis() as u64).div_ceil(1000);
-    next.seed = choose_seed(None, first.seed + 1, &next, cluster, window)?;
+    // Another seed, so other filler validators and another genesis validators root (as an
+    // Ephemery relaunch has); with --seed, the next one.
+    next.seed = choose_seed(
+        args.seed.map(|seed| seed + 1),
+        first.seed + 1,
+        &next,
+        cluster,
+        window,
+    )?;
     Ok(ChainPlan {
         first,
         reset: Some(ResetPlan {
@@ -407,16 +415,20 @@ async fn run_cluster(
     let beacon_url = server.url();
 
     let specs = node_specs(args, cluster, run_dir)?;
+    let exe = std::env::current_exe().context("locating the mosaic executable")?;
     let exits = Exits {
         plan: args.exits.clone(),
-        shares: if args.exits.is_empty() {
-            Vec::new()
-        } else {
-            exits::share_keys(cluster)?
-        },
-        validator_apis: specs.iter().map(|spec| spec.validator_api).collect(),
+        exe: exe.clone(),
+        pubkeys: cluster.pubkeys.iter().map(BlsPubkey::to_hex).collect(),
+        operators: specs
+            .iter()
+            .map(|spec| exits::Operator {
+                node: spec.index,
+                data_dir: spec.data_dir.clone(),
+                validator_api: spec.validator_api,
+            })
+            .collect(),
     };
-    let exe = std::env::current_exe().context("locating the mosaic executable")?;
     let fleet = Fleet::new(
         exe,
         Vec::new(),
@@ -690,20 +702,23 @@ async fn drive(
     for slot in 0..=window.last_slot + 1 {
         sleep_until_ms(slot_start_ms(slot)).await;
         for exit in exits.plan.iter().filter(|e| e.slot == slot) {
-            let (epoch, domain) = simulator.with_chain(|chain| {
-                let epoch = chain.epoch_of(slot);
-                (epoch, chain.exit_domain(epoch))
-            });
-            let apis: Vec<Option<SocketAddr>> = fleet
+            let epoch = simulator.with_chain(|chain| chain.epoch_of(slot));
+            // Operators whose node is down cannot reach it.
+            let operators: Vec<exits::Operator> = fleet
                 .up()
                 .iter()
-                .zip(&exits.validator_apis)
-                .map(|(up, api)| up.then_some(*api))
+                .zip(&exits.operators)
+                .filter(|(up, _)| **up)
+                .map(|(_, operator)| operator.clone())
                 .collect();
-            let (exit, shares) = (*exit, exits.shares.clone());
-            exiting.push(tokio::spawn(async move {
-                exits::submit(exit, epoch, domain, &shares, &apis).await
-            }));
+            let pubkey = exits.pubkeys[exit.validator as usize].clone();
+            exiting.push(tokio::spawn(exits::submit(
+                exits.exe.clone(),
+                *exit,
+                pubkey,
+                epoch,
+                operators,
+            )));
             let line = format!(
                 "slot {slot}: validator {} exits (--exit {exit})",
                 exit.validator
@@ -752,14 +767,16 @@ struct Planned<'a> {
     exits: &'a Exits,
 }
 
-/// The run's planned voluntary exits and the operators' key shares to sign them.
+/// The run's planned voluntary exits and how each operator runs `mosaic exit`.
 #[derive(Default)]
 struct Exits {
     plan: Vec<ExitSpec>,
-    /// `shares[node][validator]` (empty without exits).
-    shares: Vec<Vec<mosaic_crypto::bls::SecretKey>>,
-    /// Each node's validator API.
-    validator_apis: Vec<SocketAddr>,
+    /// This executable.
+    exe: PathBuf,
+    /// The validators' public keys, 0x-hex, in lock order.
+    pubkeys: Vec<String>,
+    /// Every operator, in node order.
+    operators: Vec<exits::Operator>,
 }
 
 /// One progress line: the slot, its epoch, duties succeeded/scheduled so far per kind, and
