@@ -53,6 +53,7 @@ const FILE_KEYS: &[(&str, Kind)] = &[
     ("builder_api", Kind::Bool),
     ("signer", Kind::Bool),
     ("builtin_aggregator", Kind::Bool),
+    ("scale_consensus_timers", Kind::Bool),
 ];
 
 /// The flag of a setting: arg id `lock_file` is `--lock-file`.
@@ -189,6 +190,18 @@ struct RunFlags {
         default_missing_value = "true"
     )]
     builtin_aggregator: Option<String>,
+    /// Scale consensus round timeouts to the slot duration (a quarter of the spec's at 3 s
+    /// slots and below, the spec's at 12 s) instead of the spec's, made for 12 s slots. For
+    /// short-slot devnets where every node of the cluster runs Mosaic with this setting
+    #[arg(
+        long,
+        env = "MOSAIC_SCALE_CONSENSUS_TIMERS",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    scale_consensus_timers: Option<String>,
 }
 
 /// Arguments of `mosaic run`: the flags plus, for error messages, which of them clap took from
@@ -433,6 +446,8 @@ pub(crate) struct RunConfig {
     /// Aggregation duties only, with the share keystores, beside an external validator client
     /// (never with `builtin_vc`, whose client aggregates already).
     pub(crate) builtin_aggregator: bool,
+    /// Consensus round timeouts scaled to the slot duration instead of the spec's.
+    pub(crate) scale_consensus_timers: bool,
 }
 
 /// A value of the config file, already checked against its key's kind.
@@ -757,6 +772,10 @@ impl Resolver<'_> {
             builder_api: self.boolean("builder_api", flags.builder_api.as_ref())?,
             signer,
             builtin_aggregator,
+            scale_consensus_timers: self.boolean(
+                "scale_consensus_timers",
+                flags.scale_consensus_timers.as_ref(),
+            )?,
         })
     }
 }
@@ -1571,9 +1590,10 @@ mod tests {
                 builder_api: true,
                 signer: true,
                 builtin_aggregator: false,
+                scale_consensus_timers: false,
             }
         );
-        assert_eq!(FILE_KEYS.len(), 17);
+        assert_eq!(FILE_KEYS.len(), 18);
     }
 
     #[test]

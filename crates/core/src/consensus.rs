@@ -126,6 +126,9 @@ pub struct ConsensusConfig {
     pub timer: TimerType,
     /// Chain timing for deterministic deadlines.
     pub timing: ChainTiming,
+    /// Round timeouts in per mille of the spec's (1000: the spec; see
+    /// [`mosaic_qbft::timer::timeout_scale_per_mille`]).
+    pub timeout_scale_per_mille: u64,
     /// Instances are accepted for slots `current - behind ..= current + ahead`.
     pub horizon_behind: u64,
     /// See `horizon_behind`.
@@ -146,6 +149,7 @@ pub struct Consensus {
     verifier: SharedVerifier,
     timer_type: TimerType,
     timing: ChainTiming,
+    timeout_scale_per_mille: u64,
     behind: u64,
     ahead: u64,
     value_check: Option<DutyValueCheck>,
@@ -163,6 +167,7 @@ impl Consensus {
             verifier,
             timer_type: config.timer,
             timing: config.timing,
+            timeout_scale_per_mille: config.timeout_scale_per_mille,
             behind: config.horizon_behind,
             ahead: config.horizon_ahead,
             value_check: config.value_check,
@@ -223,7 +228,8 @@ impl Consensus {
             }
             let mut running = Running {
                 instance,
-                timer: RoundTimer::new(self.timer_type, duty, Some(self.timing)),
+                timer: RoundTimer::new(self.timer_type, duty, Some(self.timing))
+                    .scaled(self.timeout_scale_per_mille),
                 decided: false,
             };
             let outputs = running.instance.start();
@@ -349,6 +355,7 @@ mod tests {
                         genesis_time_nanos: 0,
                         slot_duration_nanos: 12_000_000_000,
                     },
+                    timeout_scale_per_mille: 1000,
                     horizon_behind: 64,
                     horizon_ahead: 64,
                     value_check: check.clone(),

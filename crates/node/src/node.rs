@@ -142,6 +142,10 @@ pub struct NodeConfig {
     pub builder: bool,
     /// Test clusters only: send corrupt partial signatures to peers.
     pub byzantine: bool,
+    /// Scale consensus round timeouts to the slot (see
+    /// [`mosaic_qbft::timer::timeout_scale_per_mille`]) instead of the spec's, which are made
+    /// for 12 s slots. Every node of the cluster must agree (Charon nodes use the spec's).
+    pub scale_consensus_timers: bool,
 }
 
 impl std::fmt::Debug for NodeConfig {
@@ -153,6 +157,7 @@ impl std::fmt::Debug for NodeConfig {
             .field("monitoring", &self.monitoring)
             .field("builder", &self.builder)
             .field("byzantine", &self.byzantine)
+            .field("scale_consensus_timers", &self.scale_consensus_timers)
             .finish_non_exhaustive()
     }
 }
@@ -331,6 +336,11 @@ pub async fn start<P: Preset>(
         verifier: Secp256k1Verifier::new(peers.iter().map(|p| p.public_key).collect()),
         timer: TimerType::EagerDoubleLinear,
         timing: chain.timing(),
+        timeout_scale_per_mille: if config.scale_consensus_timers {
+            mosaic_qbft::timer::timeout_scale_per_mille(chain.timing().slot_duration_nanos)
+        } else {
+            1000
+        },
         horizon_behind: chain.slots_per_epoch() * 2,
         horizon_ahead: chain.slots_per_epoch() * 2,
         value_check: Some(slashability_check(core.clone())),

@@ -123,6 +123,7 @@ async fn start_cluster(
             monitoring: SocketAddr::from(([127, 0, 0, 1], 0)),
             builder: false,
             byzantine: byzantine == Some(i),
+            scale_consensus_timers: false,
         };
         let node = mosaic_node::start::<Minimal>(config, chain.clone())
             .await

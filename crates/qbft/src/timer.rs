@@ -106,12 +106,32 @@ pub fn eager_double_linear_deadline_nanos(duty: Duty, round: i64, timing: ChainT
         ))
 }
 
+/// The spec's timeouts are made for 12 s slots.
+pub const SPEC_SLOT_NANOS: u64 = 12 * NANOS_PER_SECOND;
+/// Per mille of the spec's timeouts that [`timeout_scale_per_mille`] never goes below.
+pub const MIN_TIMEOUT_SCALE_PER_MILLE: u64 = 250;
+
+/// A timeout scale for slots of `slot_duration_nanos`: in proportion to 12 s slots (1000 ‰ at
+/// 12 s and longer), at least [`MIN_TIMEOUT_SCALE_PER_MILLE`]. Not the spec: a cluster whose
+/// nodes all run Mosaic may opt in on short-slot devnets, where the spec's 1 s round-1 timeout
+/// outlasts the part of the slot a duty has.
+pub fn timeout_scale_per_mille(slot_duration_nanos: u64) -> u64 {
+    (slot_duration_nanos.saturating_mul(1000) / SPEC_SLOT_NANOS)
+        .clamp(MIN_TIMEOUT_SCALE_PER_MILLE, 1000)
+}
+
+fn scaled(nanos: u64, per_mille: u64) -> u64 {
+    nanos.saturating_mul(per_mille) / 1000
+}
+
 /// A round timer for one consensus instance.
 #[derive(Debug, Clone)]
 pub struct RoundTimer {
     timer: TimerType,
     duty: Duty,
     timing: Option<ChainTiming>,
+    /// Per mille of the spec's timeouts (1000: the spec).
+    scale_per_mille: u64,
     first_deadlines: BTreeMap<i64, u64>,
 }
 
@@ -123,8 +143,16 @@ impl RoundTimer {
             timer,
             duty,
             timing,
+            scale_per_mille: 1000,
             first_deadlines: BTreeMap::new(),
         }
+    }
+
+    /// The same timer with every timeout (not the duty start delays) at `per_mille` ‰ of the
+    /// spec's (see [`timeout_scale_per_mille`]); 1000 is the spec.
+    pub fn scaled(mut self, per_mille: u64) -> Self {
+        self.scale_per_mille = per_mille.max(1);
+        self
     }
 
     /// The strategy.
@@ -142,7 +170,8 @@ impl RoundTimer {
     /// times out at once, by design). Re-arming the eager timer in the same
     /// round extends its first deadline by one timeout ("double").
     pub fn arm(&mut self, round: i64, now_nanos: u64) -> u64 {
-        let timeout = round_timeout_nanos(self.timer, self.duty.duty_type, round);
+        let spec_timeout = round_timeout_nanos(self.timer, self.duty.duty_type, round);
+        let timeout = scaled(spec_timeout, self.scale_per_mille);
         if self.timer != TimerType::EagerDoubleLinear {
             return now_nanos.saturating_add(timeout);
         }
@@ -150,7 +179,9 @@ impl RoundTimer {
             return first.saturating_add(timeout);
         }
         let deadline = match self.timing {
-            Some(timing) => eager_double_linear_deadline_nanos(self.duty, round, timing),
+            Some(timing) => eager_double_linear_deadline_nanos(self.duty, round, timing)
+                .saturating_sub(spec_timeout)
+                .saturating_add(timeout),
             None => now_nanos.saturating_add(timeout),
         };
         self.first_deadlines.insert(round, deadline);
@@ -163,6 +194,50 @@ mod tests {
     use super::*;
 
     const S: u64 = NANOS_PER_SECOND;
+
+    #[test]
+    fn the_scale_follows_the_slot_between_a_quarter_and_the_spec() {
+        assert_eq!(timeout_scale_per_mille(12 * S), 1000);
+        assert_eq!(timeout_scale_per_mille(24 * S), 1000);
+        assert_eq!(timeout_scale_per_mille(6 * S), 500);
+        assert_eq!(timeout_scale_per_mille(4 * S), 333);
+        assert_eq!(timeout_scale_per_mille(2 * S), 250);
+        assert_eq!(timeout_scale_per_mille(S / 2), 250);
+    }
+
+    #[test]
+    fn a_scaled_timer_shortens_timeouts_but_not_the_duty_start() {
+        let timing = ChainTiming {
+            genesis_time_nanos: 1_000 * S,
+            slot_duration_nanos: 2 * S,
+        };
+        let attester = Duty {
+            slot: 10,
+            duty_type: DutyType::Attester,
+        };
+        let start = 1_000 * S + 20 * S + 2 * S / 3;
+        let mut spec = RoundTimer::new(TimerType::EagerDoubleLinear, attester, Some(timing));
+        let mut quarter =
+            RoundTimer::new(TimerType::EagerDoubleLinear, attester, Some(timing)).scaled(250);
+        assert_eq!(spec.arm(1, 0), start + S);
+        assert_eq!(quarter.arm(1, 0), start + S / 4);
+        assert_eq!(quarter.arm(2, 0), start + S / 2);
+        // Re-armed in the same round: one more (scaled) timeout.
+        assert_eq!(quarter.arm(2, 0), start + S);
+        // A proposal's first round: 1.5 s, scaled.
+        let proposer = Duty {
+            slot: 10,
+            duty_type: DutyType::Proposer,
+        };
+        let mut timer =
+            RoundTimer::new(TimerType::EagerDoubleLinear, proposer, Some(timing)).scaled(250);
+        assert_eq!(timer.arm(1, 0), 1_020 * S + 375_000_000);
+        // Local-clock strategies scale too; 1000 ‰ is the spec.
+        let mut linear = RoundTimer::new(TimerType::Linear, attester, None).scaled(500);
+        assert_eq!(linear.arm(1, 7), 7 + S / 2);
+        let mut same = RoundTimer::new(TimerType::Linear, attester, None).scaled(1000);
+        assert_eq!(same.arm(3, 7), 7 + 600_000_000);
+    }
 
     #[test]
     fn increasing_and_linear_timeouts() {

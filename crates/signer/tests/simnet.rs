@@ -203,6 +203,7 @@ async fn start_cluster(
             monitoring: SocketAddr::from(([127, 0, 0, 1], 0)),
             builder: false,
             byzantine: false,
+            scale_consensus_timers: false,
         };
         let data_dir = cluster._dir.path().join(format!("node{i}"));
         std::fs::create_dir_all(&data_dir).unwrap();

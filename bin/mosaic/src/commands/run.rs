@@ -90,6 +90,7 @@ async fn run_node(config: RunConfig) -> anyhow::Result<()> {
         monitoring: config.monitoring_address,
         builder: config.builder_api,
         byzantine: config.byzantine,
+        scale_consensus_timers: config.scale_consensus_timers,
     };
     let chain = wait_for_beacon(&beacon_urls).await?;
     mosaic_node::check_network(&node_config.lock, &chain)

@@ -126,6 +126,7 @@ mod tests {
             builder_api: false,
             signer,
             builtin_aggregator: false,
+            scale_consensus_timers: false,
         }
     }
 

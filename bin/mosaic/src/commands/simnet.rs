@@ -94,6 +94,11 @@ pub(crate) struct SimnetArgs {
     /// Repeatable.
     #[arg(long = "byzantine", value_name = "NODE")]
     byzantine: Vec<usize>,
+    /// Use the consensus spec's round timeouts (made for 12 s slots) instead of timeouts
+    /// scaled to the slot duration (`mosaic run --scale-consensus-timers`, the default here:
+    /// every node is Mosaic).
+    #[arg(long)]
+    spec_timers: bool,
     /// Connect a simulated builder: every node runs with `--builder-api`, submits the lock's
     /// builder registrations each epoch (scored as registration duties from epoch 1 on) and
     /// proposes blinded blocks.
@@ -573,6 +578,7 @@ async fn run_cluster(
             "byzantine": args.byzantine,
             "signer": args.signer,
             "builder": args.builder,
+            "scaled_consensus_timers": !args.spec_timers,
             "exits": args.exits.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "reset": plan.reset.as_ref().map(|reset| json!({
                 "at_slot": reset.at_slot,
@@ -630,6 +636,7 @@ fn node_specs(
             byzantine: args.byzantine.contains(&i),
             signer: args.signer,
             builder: args.builder,
+            scale_timers: !args.spec_timers,
             log_file: run_dir.join(format!("node{i}.log")),
         })
         .collect())

@@ -39,6 +39,9 @@ pub(crate) struct NodeSpec {
     pub(crate) peers: Vec<String>,
     /// Whether the node runs with `--byzantine`.
     pub(crate) byzantine: bool,
+    /// Whether the node scales its consensus round timeouts to the slot
+    /// (`--scale-consensus-timers`).
+    pub(crate) scale_timers: bool,
     /// Whether the node runs with `--builder-api` (registrations, blinded blocks).
     pub(crate) builder: bool,
     /// Whether the node runs in signer mode (`--signer`: its validator client behind the
@@ -85,6 +88,9 @@ impl NodeSpec {
         }
         if self.builder {
             args.push("--builder-api".into());
+        }
+        if self.scale_timers {
+            args.push("--scale-consensus-timers".into());
         }
         if self.signer {
             args.push("--signer".into());
@@ -425,6 +431,7 @@ mod tests {
             byzantine: exe_args_byzantine,
             signer: exe_args_byzantine,
             builder: exe_args_byzantine,
+            scale_timers: exe_args_byzantine,
             log_file: dir.join("node2.log"),
         }
     }
@@ -484,6 +491,7 @@ mod tests {
         assert!(flagged.contains(&"--byzantine".to_string()));
         assert!(flagged.contains(&"--signer".to_string()));
         assert!(flagged.contains(&"--builder-api".to_string()));
+        assert!(flagged.contains(&"--scale-consensus-timers".to_string()));
     }
 
     #[test]
