@@ -645,6 +645,9 @@ async fn end_to_end(mode: Mode) {
             format!("127.0.0.1:{monitoring}"),
             s("--p2p-peers"),
             others.join(","),
+            // Every node is Mosaic: round timeouts scaled to the 2 s slots, so a duty whose
+            // round-1 leader is the stopped node still decides in time.
+            s("--scale-consensus-timers"),
         ];
         args.push(s(match mode {
             Mode::Middleware => "--builtin-aggregator",
