@@ -234,8 +234,8 @@ fn slot_counts(report: &Value, slot: u64) -> (u64, u64) {
 }
 
 /// In signer mode: every node kept a slashing-protection database, and its guard's metrics
-/// (from the last scrape of each node up at the end) show attestations allowed and nothing
-/// refused.
+/// (from the last scrape of each node up at the end) show nothing refused and, for a node that
+/// ran the whole time, attestations allowed.
 fn assert_signer_guards_approved(dir: &str, run: &Run) {
     for (i, node) in run.report["nodes"].as_array().unwrap().iter().enumerate() {
         let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
@@ -250,8 +250,10 @@ fn assert_signer_guards_approved(dir: &str, run: &Run) {
             ["mosaic_signer_guard_total{object=\"attestation\",decision=\"allowed\"}"]
             .as_f64()
             .unwrap_or(0.0);
+        // A node restarted near the end may not have had an attestation of its own to sign
+        // since (the metric counts from its restart); one that ran throughout must have.
         assert!(
-            allowed > 0.0,
+            allowed > 0.0 || node["starts"] != 1,
             "{dir}: node {i}: no attestation allowed by the guard: {node}"
         );
         for object in ["block", "attestation"] {

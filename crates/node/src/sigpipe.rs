@@ -121,18 +121,26 @@ impl<P: Preset> SigPipe<P> {
                 share.map(|share| (share, root.0.to_vec(), *signature))
             })
             .collect();
-        let verdicts = tokio::task::spawn_blocking(move || {
+        let checked = tokio::task::spawn_blocking(move || {
             if !checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks) {
                 vec![true; checks.len()]
             } else {
                 checks
                     .iter()
                     .map(|(share, root, signature)| signature.verify(share, root))
-                    .collect()
+                    .collect::<Vec<bool>>()
             }
         })
-        .await
-        .unwrap_or_default();
+        .await;
+        let verdicts = match checked {
+            Ok(verdicts) => verdicts,
+            // The check did not run to the end (the runtime is shutting down): nothing was
+            // judged, so nothing is stored, and no signature, nor its sender, is blamed.
+            Err(error) => {
+                tracing::debug!(%duty, %error, "partial signatures left unchecked");
+                return rejected;
+            }
+        };
         let mut verdicts = verdicts.into_iter();
         let mut complete = Vec::new();
         for (partial, signing_root, signature, share) in prepared {
