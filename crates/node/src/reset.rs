@@ -11,8 +11,6 @@ use mosaic_core::chain::ChainSpec;
 use mosaic_types::consensus::Mainnet;
 use mosaic_types::Root;
 
-use crate::node::fetch_chain;
-
 /// Consecutive polls that must report the same new genesis before it counts: one answer from a
 /// beacon node that is itself mid-reset (or a fallback node still on the old chain, answering
 /// while the first is down) does not restart the node.
@@ -108,7 +106,7 @@ pub async fn next_chain(beacon_urls: &[String], current: &ChainSpec) -> ChainSpe
         if detector.observe(answer).is_none() {
             continue;
         }
-        match fetch_chain(beacon_urls).await {
+        match ChainSpec::fetch(&client).await {
             Ok(chain) if GenesisId::of(&chain) != GenesisId::of(current) => return chain,
             Ok(_) => detector = ResetDetector::new(GenesisId::of(current)),
             Err(error) => tracing::debug!(%error, "reading the new chain's description"),

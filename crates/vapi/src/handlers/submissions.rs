@@ -66,17 +66,18 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
         let mut rewritten = registration;
         rewritten.message.pubkey = BlsPubkey(dv.to_bytes());
         let data = SignedData::BuilderRegistration(rewritten);
-        let check = state.partial_check(&dv, &data, &what)?;
-        let as_sent = SignedData::BuilderRegistration(registration);
-        if !state.holds(state.partial_check(&dv, &data, &what)?).await
-            && state
+        if !state.holds(state.partial_check(&dv, &data, &what)?).await {
+            let as_sent = SignedData::BuilderRegistration(registration);
+            if state
                 .holds(state.partial_check(&dv, &as_sent, &what)?)
                 .await
-        {
-            over_share += 1;
-            continue;
+            {
+                over_share += 1;
+                continue;
+            }
+            // Neither reading verifies: refused below, with the DV reading's failure.
+            checks.push(state.partial_check(&dv, &data, &what)?);
         }
-        checks.push(check);
         partials.push((dv, data));
     }
     if over_share > 0 {
@@ -85,6 +86,8 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
             "builder registrations signed over the share key: accepted, the lock's are used"
         );
     }
+    // Only failing checks are left here (each registration was verified above); this refuses
+    // the request naming the first.
     state.verify(checks).await?;
     state.submit(partials).await?;
     Ok(encoding::ok())
