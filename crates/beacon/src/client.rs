@@ -274,6 +274,7 @@ impl<P: Preset> BeaconClient<P> {
         }
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.as_str())
+            .pool_idle_timeout(config.pool_idle_timeout)
             .build()
             .map_err(|error| Error::HttpClient {
                 reason: error.to_string(),
@@ -375,12 +376,23 @@ impl<P: Preset> BeaconClient<P> {
     }
 
     /// Sends a request to one node and reads the whole answer within the endpoint's timeout.
-    /// Statuses outside 2xx become [`Error::Status`].
+    /// Statuses outside 2xx become [`Error::Status`]. A connection that breaks without an
+    /// answer (reset or closed, typically a kept-alive connection the node closed as the
+    /// request went out) is tried once more on a fresh one: every beacon API request, the
+    /// submissions of signed objects included, may be repeated without harm. Timeouts and
+    /// refused connections are not repeated.
     pub(crate) async fn send_once(
         &self,
         node: &Node,
         request: &Request,
     ) -> Result<Response, Error> {
+        match self.send_attempt(node, request).await {
+            Err(Error::Transport { .. }) => self.send_attempt(node, request).await,
+            result => result,
+        }
+    }
+
+    async fn send_attempt(&self, node: &Node, request: &Request) -> Result<Response, Error> {
         let endpoint = request.endpoint;
         let timeout = self.timeout(endpoint);
         let failed = |error| transport_error(endpoint, &node.name, timeout, error);

@@ -104,6 +104,10 @@ pub struct ClientConfig {
     pub block_encoding: Encoding,
     /// `User-Agent` header.
     pub user_agent: String,
+    /// How long an idle kept-alive connection stays in the pool. It must be shorter than the
+    /// beacon node's own keep-alive timeout (Node.js servers such as Lodestar's close idle
+    /// connections after 5 s): a request sent on a connection the server is closing is lost.
+    pub pool_idle_timeout: Duration,
 }
 
 impl Default for ClientConfig {
@@ -114,6 +118,7 @@ impl Default for ClientConfig {
             submit_policy: SubmitPolicy::FirstSuccess,
             block_encoding: Encoding::Json,
             user_agent: concat!("mosaic/", env!("CARGO_PKG_VERSION")).to_owned(),
+            pool_idle_timeout: Duration::from_secs(4),
         }
     }
 }

@@ -295,3 +295,51 @@ async fn construction_needs_valid_urls() {
         Err(Error::InvalidUrl { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_connection_dropped_without_an_answer_is_tried_once_more_on_the_same_node() {
+    // The node closes the connection on the first request only (a kept-alive connection it
+    // timed out as the request went out): the submission goes through on the second attempt.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let flaky = TestServer::start(move |_| {
+        if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            Reply::hang_up()
+        } else {
+            Reply::ok()
+        }
+    })
+    .await;
+    let client = client(&[&flaky.url], config(2000));
+    client
+        .submit_sync_committee_messages(&[])
+        .await
+        .expect("accepted on the second attempt");
+    assert_eq!(flaky.count(), 2);
+    assert!(client.failing_nodes().is_empty());
+
+    // A node that always hangs up is tried twice, not more, and then the next node.
+    let dead = TestServer::fixed(Reply::hang_up()).await;
+    let good = TestServer::fixed(genesis_reply()).await;
+    let client = self::client(&[&dead.url], config(2000));
+    let error = client.genesis().await.expect_err("no answer");
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert_eq!(dead.count(), 2);
+    let client = self::client(&[&dead.url, &good.url], config(2000));
+    client.genesis().await.expect("fallback");
+    assert_eq!((dead.count(), good.count()), (4, 1));
+    assert_eq!(client.failing_nodes(), vec![0]);
+}
+
+#[tokio::test]
+async fn an_answer_an_error_status_or_a_timeout_is_not_repeated_on_the_same_node() {
+    let erroring = TestServer::fixed(Reply::error(500, "internal")).await;
+    let client = client(&[&erroring.url], config(2000));
+    client.genesis().await.expect_err("500");
+    assert_eq!(erroring.count(), 1);
+
+    let slow = TestServer::fixed(genesis_reply().delayed(Duration::from_millis(500))).await;
+    let client = self::client(&[&slow.url], config(100));
+    let error = client.genesis().await.expect_err("timeout");
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert_eq!(slow.count(), 1);
+}

@@ -57,6 +57,9 @@ impl Upstream {
         }
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
+            // Below the 5 s after which Node.js servers (Lodestar) close idle connections: a
+            // request sent on a connection being closed is lost.
+            .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .map_err(|error| VapiError::HttpClient(error.to_string()))?;
         Ok(Self {

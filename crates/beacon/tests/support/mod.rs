@@ -44,6 +44,9 @@ pub struct Reply {
     pub delay: Duration,
     /// If not empty, the body is these chunks, each after its delay, then the connection closes.
     pub chunks: Vec<(Duration, Vec<u8>)>,
+    /// Close the connection without answering (what a server does to a kept-alive connection
+    /// it times out just as the client sends on it).
+    pub hang_up: bool,
 }
 
 impl Reply {
@@ -62,6 +65,15 @@ impl Reply {
             body: body.into(),
             delay: Duration::ZERO,
             chunks: Vec::new(),
+            hang_up: false,
+        }
+    }
+
+    /// No answer: the connection is closed once the request is read.
+    pub fn hang_up() -> Self {
+        Self {
+            hang_up: true,
+            ..Self::ok()
         }
     }
 
@@ -213,6 +225,9 @@ async fn serve(
         .push(request.clone());
     let reply = handler(&request);
     tokio::time::sleep(reply.delay).await;
+    if reply.hang_up {
+        return Ok(());
+    }
     let mut out = format!("HTTP/1.1 {} Test\r\nConnection: close\r\n", reply.status);
     for (name, value) in &reply.headers {
         out.push_str(&format!("{name}: {value}\r\n"));
