@@ -66,6 +66,8 @@ const FORK_PARAMS: [&str; 8] = [
     "--params.CAPELLA_FORK_EPOCH",
     "2",
 ];
+/// The first slots of the epochs where a fork starts after genesis (Bellatrix 1, Capella 2).
+const FORK_FIRST_SLOTS: [u64; 2] = [SLOTS_PER_EPOCH, 2 * SLOTS_PER_EPOCH];
 const ADDRESS: &str = "0x000000000000000000000000000000000000dEaD";
 
 /// Lodestar's executable, or `None` (skip) when it is not installed and not required.
@@ -154,6 +156,52 @@ impl Processes {
             std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    /// The last 40 warnings and errors of `name`'s log.
+    fn log_warnings(&self, name: &str) -> String {
+        let text =
+            std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+            .collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// The attester duties (slot, validator) whose broadcast `name`'s log shows refused as
+    /// `ATTESTATION_ERROR_INVALID_SIGNATURE` in the first slot of a fork.
+    ///
+    /// Lodestar 1.5.1 checks an attestation's signature with the fork of the state of the block
+    /// it votes for, not the fork of its target epoch (`getAttestationWithIndicesSignatureSet`
+    /// passes the head block state's slot to `config.getDomain`, which only ever steps back a
+    /// fork). An attestation in a fork's first slot that votes for the last block of the old
+    /// fork, which happens whenever that slot's block is not imported at a third of the slot,
+    /// is correctly signed with the new fork's domain and refused all the same. The control
+    /// group's validator client meets the same refusals (its log shows "Error publishing
+    /// attestations slot=8 / slot=16"); retrying cannot help, the vote names the same block.
+    fn fork_boundary_refusals(&self, name: &str) -> BTreeSet<(u64, String)> {
+        let text =
+            std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        text.lines()
+            .filter(|line| {
+                line.contains("broadcast failed")
+                    && line.contains("ATTESTATION_ERROR_INVALID_SIGNATURE")
+            })
+            .filter_map(|line| {
+                let field = |key: &str| {
+                    line.split_whitespace()
+                        .find_map(|word| word.strip_prefix(key))
+                        .map(str::to_owned)
+                };
+                let (slot, duty) = field("duty=")?
+                    .split_once('/')
+                    .map(|(s, d)| (s.to_owned(), d.to_owned()))?;
+                let slot: u64 = slot.parse().ok()?;
+                (duty == "attester" && FORK_FIRST_SLOTS.contains(&slot))
+                    .then(|| (slot, field("validator=").unwrap_or_default()))
+            })
+            .collect()
     }
 }
 
@@ -719,9 +767,24 @@ async fn end_to_end(mode: Mode) {
     for (i, node) in ports.iter().enumerate() {
         for duty in ["attester", "proposer"] {
             let failed = failed_duties(&http, node[2], duty).await;
-            assert_eq!(
-                failed, 0,
-                "{mode:?}: node {i} failed {failed} {duty} duties"
+            let name = format!("mosaic{i}");
+            let excused = if duty == "attester" {
+                processes.fork_boundary_refusals(&name)
+            } else {
+                BTreeSet::new()
+            };
+            if !excused.is_empty() {
+                show(&format!(
+                    "{mode:?}: node {i}: attestations refused by Lodestar at a fork's first \
+                     slot (its fork-boundary defect, see fork_boundary_refusals): {excused:?}"
+                ));
+            }
+            assert!(
+                failed <= excused.len() as u64,
+                "{mode:?}: node {i} failed {failed} {duty} duties ({} explained by Lodestar's \
+                 fork-boundary defect); its warnings:\n{}",
+                excused.len(),
+                processes.log_warnings(&name)
             );
         }
     }
@@ -838,12 +901,29 @@ async fn end_to_end(mode: Mode) {
     show(&format!("{mode:?}: done in {:?}", started.elapsed()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lodestar_validator_clients_through_mosaic_middleware() {
-    end_to_end(Mode::Middleware).await;
+/// The two runs take turns: each is a beacon node, five validator clients and four nodes with
+/// 2 s slots, and two of them at once on a 2-core machine starve each other's chain (seen as
+/// missed sync committee messages of the control group too, and balances falling).
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run_alone(mode: Mode) {
+    let _turn = ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(end_to_end(mode));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mosaic_signer_mode_against_a_lodestar_beacon_node() {
-    end_to_end(Mode::Signer).await;
+#[test]
+fn lodestar_validator_clients_through_mosaic_middleware() {
+    run_alone(Mode::Middleware);
+}
+
+#[test]
+fn mosaic_signer_mode_against_a_lodestar_beacon_node() {
+    run_alone(Mode::Signer);
 }
