@@ -291,10 +291,31 @@ fn four_nodes_three_epochs_every_duty_succeeds() {
             (&1.into(), &1.into()),
             "{exits}"
         );
+        // Builder proposals wait for the cluster's first InfoSync agreement (last slot of
+        // epoch 0): every block after it is blinded, full ones only before.
+        let full_slots: Vec<u64> = run.report["full_block_slots"]
+            .as_array()
+            .expect("full_block_slots")
+            .iter()
+            .map(|slot| slot.as_u64().expect("slot"))
+            .collect();
+        let slots_per_epoch = run.report["config"]["slots_per_epoch"]
+            .as_u64()
+            .expect("slots_per_epoch");
+        assert!(
+            full_slots.iter().all(|slot| *slot < slots_per_epoch),
+            "full blocks after the first agreement: {full_slots:?}: {}",
+            describe(run)
+        );
+        let proposals = duty(&run.report, "proposal")["succeeded"]
+            .as_u64()
+            .expect("proposals");
+        let blinded = run.report["blinded_blocks"].as_u64().expect("blinded");
+        assert!(blinded > 0, "no blinded block: {}", describe(run));
         assert_eq!(
-            run.report["blinded_blocks"],
-            duty(&run.report, "proposal")["succeeded"],
-            "every block blinded: {}",
+            blinded + full_slots.len() as u64,
+            proposals,
+            "every proposal imported: {}",
             describe(run)
         );
     });

@@ -191,7 +191,13 @@ impl Consensus {
     }
 
     fn check(&self, duty: Duty, current_slot: Slot) -> Result<(), ConsensusError> {
-        if !UnsignedDataSet::<mosaic_types::consensus::Minimal>::is_consensus_duty(duty.duty_type) {
+        // InfoSync decides a `PriorityResult` (Obol spec priority.md), every other consensus
+        // duty an unsigned data set.
+        if duty.duty_type != crate::duty::DutyType::InfoSync
+            && !UnsignedDataSet::<mosaic_types::consensus::Minimal>::is_consensus_duty(
+                duty.duty_type,
+            )
+        {
             return Err(ConsensusError::NotAConsensusDuty(duty));
         }
         let earliest = current_slot.saturating_sub(self.behind);
@@ -479,6 +485,35 @@ mod tests {
             .is_ok());
         let error = nodes[2].receive(b"garbage", 10, 0).unwrap_err();
         assert!(matches!(error, ConsensusError::Rejected(_)));
+    }
+
+    #[test]
+    fn info_sync_priority_results_are_decided() {
+        let mut nodes = cluster(4);
+        let duty = Duty::new(7, DutyType::InfoSync);
+        let agreed = pb::PriorityResult {
+            msgs: Vec::new(),
+            topics: vec![pb::PriorityTopicResult {
+                topic: Some(mosaic_qbft::encoding::any_string("version")),
+                priorities: Vec::new(),
+            }],
+        };
+        let (result, _) = mosaic_qbft::value::wrap_priority_result(&agreed);
+        let initial = (0..4)
+            .map(|i| {
+                (
+                    i,
+                    nodes[i]
+                        .propose(duty, result.clone(), 7, 0)
+                        .expect("proposed"),
+                )
+            })
+            .collect();
+        let decided = run(&mut nodes, initial);
+        assert!(
+            decided.iter().all(|d| d.as_ref() == Some(&result)),
+            "{decided:?}"
+        );
     }
 
     #[test]

@@ -110,6 +110,58 @@ pub fn aggregate(
     })
 }
 
+/// One aggregation of [`aggregate_many`]: the partials by share index, the DV public key and
+/// the message they signed.
+pub type AggregationInput = (BTreeMap<ShareIndex, Signature>, PublicKey, Vec<u8>);
+
+/// Aggregates many validators' partials at once, with one batch verification for all the
+/// first combinations (signatures over one message, such as a slot's attestations, then share
+/// one pairing). Only if that batch fails is each input aggregated on its own by
+/// [`aggregate`] (so a bad partial is routed around as there). The results are in input order
+/// and equal what [`aggregate`] returns for each.
+pub fn aggregate_many(
+    inputs: &[AggregationInput],
+    threshold: u64,
+) -> Vec<Result<Aggregate, SigAggError>> {
+    let size = usize::try_from(threshold).unwrap_or(usize::MAX);
+    let first: Option<Vec<(Signature, Vec<ShareIndex>)>> = inputs
+        .iter()
+        .map(|(partials, _, _)| {
+            if threshold == 0 || partials.contains_key(&0) || partials.len() < size {
+                return None;
+            }
+            let subset: BTreeMap<ShareIndex, Signature> =
+                partials.iter().take(size).map(|(i, s)| (*i, *s)).collect();
+            let signature = tbls::combine_signatures(&subset, threshold).ok()?;
+            Some((signature, subset.into_keys().collect()))
+        })
+        .collect();
+    if let Some(first) = first {
+        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = inputs
+            .iter()
+            .zip(&first)
+            .map(|((_, dv_pubkey, message), (signature, _))| {
+                (*dv_pubkey, message.clone(), *signature)
+            })
+            .collect();
+        if !checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks) {
+            return first
+                .into_iter()
+                .map(|(signature, share_indices)| {
+                    Ok(Aggregate {
+                        signature,
+                        share_indices,
+                    })
+                })
+                .collect();
+        }
+    }
+    inputs
+        .iter()
+        .map(|(partials, dv_pubkey, message)| aggregate(partials, threshold, dv_pubkey, message))
+        .collect()
+}
+
 /// Advances `positions` (strictly increasing, each `< n`) to the next combination in
 /// lexicographic order; `false` when it was the last.
 fn next_combination(positions: &mut [usize], n: usize) -> bool {
@@ -145,6 +197,59 @@ mod tests {
         message: &[u8],
     ) -> BTreeMap<ShareIndex, Signature> {
         shares.iter().map(|(i, s)| (*i, s.sign(message))).collect()
+    }
+
+    #[test]
+    fn many_aggregations_in_one_batch_equal_each_on_its_own() {
+        let validators: Vec<_> = (0..5).map(|_| sharing(4, 3)).collect();
+        let inputs: Vec<AggregationInput> = validators
+            .iter()
+            .map(|(secret, shares)| (sign_all(shares, &ROOT), secret.public_key(), ROOT.to_vec()))
+            .collect();
+        let results = aggregate_many(&inputs, 3);
+        assert_eq!(results.len(), 5);
+        for ((secret, _), result) in validators.iter().zip(&results) {
+            let aggregate = result.as_ref().expect("aggregated");
+            assert_eq!(aggregate.signature, secret.sign(&ROOT));
+            assert_eq!(aggregate.share_indices, [1, 2, 3]);
+        }
+        assert!(aggregate_many(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn a_bad_partial_in_a_batch_is_routed_around_and_fails_only_its_own_validator() {
+        let validators: Vec<_> = (0..4).map(|_| sharing(4, 3)).collect();
+        let mut inputs: Vec<AggregationInput> = validators
+            .iter()
+            .map(|(secret, shares)| (sign_all(shares, &ROOT), secret.public_key(), ROOT.to_vec()))
+            .collect();
+        // Validator 1: share 2 signed something else, a fourth partial is there to route
+        // around it. Validator 2: exactly the threshold with one bad partial: cannot verify.
+        // Validator 3: one partial short.
+        inputs[1]
+            .0
+            .insert(2, validators[1].1[&2].sign(b"another message"));
+        inputs[2].0.remove(&4);
+        inputs[2]
+            .0
+            .insert(1, validators[2].1[&1].sign(b"another message"));
+        inputs[3].0.retain(|i, _| *i <= 2);
+        let results = aggregate_many(&inputs, 3);
+        assert_eq!(
+            results[0].as_ref().expect("untouched").signature,
+            validators[0].0.sign(&ROOT)
+        );
+        let routed = results[1].as_ref().expect("routed around");
+        assert_eq!(routed.signature, validators[1].0.sign(&ROOT));
+        assert!(!routed.share_indices.contains(&2));
+        assert!(matches!(
+            results[2],
+            Err(SigAggError::VerificationFailed { .. })
+        ));
+        assert!(matches!(
+            results[3],
+            Err(SigAggError::NotEnoughPartials { available: 2, .. })
+        ));
     }
 
     #[test]

@@ -130,6 +130,17 @@ struct PeerLabels {
     peer: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonPeerLabels {
+    reason: String,
+    peer: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProposalTypesLabels {
+    proposals: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn histogram_family<L>(buckets: fn() -> Histogram) -> HistogramFamily<L>
@@ -160,6 +171,8 @@ pub struct Metrics {
     vapi_requests_total: Family<EndpointStatusLabels, Counter>,
     duty_broadcast_latency: HistogramFamily<DutyLabels>,
     signer_guard_total: Family<GuardLabels, Counter>,
+    priority_rejected_total: Family<ReasonPeerLabels, Counter>,
+    infosync_agreed_total: Family<ProposalTypesLabels, Counter>,
     app_ready: Gauge,
     app_readyz: Gauge,
 }
@@ -197,6 +210,8 @@ impl Metrics {
                 Histogram::new(DUTY_LATENCY_BUCKETS.iter().copied())
             }),
             signer_guard_total: Family::default(),
+            priority_rejected_total: Family::default(),
+            infosync_agreed_total: Family::default(),
             app_ready: Gauge::default(),
             app_readyz: Gauge::default(),
         };
@@ -284,6 +299,16 @@ impl Metrics {
              object (block, attestation) and decision (allowed, repeated, refused; \
              database_error for object any)",
             self.signer_guard_total.clone(),
+        );
+        registry.register(
+            "priority_rejected",
+            "Priority protocol (InfoSync) messages refused, by reason and peer",
+            self.priority_rejected_total.clone(),
+        );
+        registry.register(
+            "infosync_agreed",
+            "Cluster-wide InfoSync agreements recorded, by the agreed proposal types",
+            self.infosync_agreed_total.clone(),
         );
         registry.register(
             "app_ready",
@@ -440,6 +465,26 @@ impl Metrics {
         if total > current {
             counter.inc_by(total - current);
         }
+    }
+
+    /// Count `mosaic_priority_rejected_total{reason,peer}`: a peer's priority message refused.
+    pub fn priority_rejected(&self, reason: &str, peer: &str) {
+        self.priority_rejected_total
+            .get_or_create(&ReasonPeerLabels {
+                reason: reason.to_owned(),
+                peer: peer.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Count `mosaic_infosync_agreed_total{proposals}`: an InfoSync agreement recorded, its
+    /// proposal types joined with `,` in agreed order.
+    pub fn infosync_agreed(&self, proposals: &str) {
+        self.infosync_agreed_total
+            .get_or_create(&ProposalTypesLabels {
+                proposals: proposals.to_owned(),
+            })
+            .inc();
     }
 
     /// Publish the readiness state: `mosaic_app_ready` (1 when ready) and

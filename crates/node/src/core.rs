@@ -96,6 +96,8 @@ pub struct Core<P: Preset> {
     pub proposals_started: std::sync::Mutex<std::collections::BTreeSet<Slot>>,
     /// Behave Byzantine (test clusters only): corrupt the partial signatures sent to peers.
     pub byzantine: bool,
+    /// The cluster's InfoSync agreements (which proposal types the cluster may use).
+    pub infosync: Arc<crate::infosync::InfoSync>,
 }
 
 impl<P: Preset> Core<P> {

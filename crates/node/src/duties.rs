@@ -48,6 +48,9 @@ pub(crate) async fn run_scheduler<P: Preset>(core: Arc<Core<P>>) {
         if let Some(duties) = core.schedule.epoch(epoch) {
             start_slot(&core, slot, &duties);
         }
+        if crate::infosync::is_infosync_slot(slot, chain.slots_per_epoch()) {
+            core.infosync.trigger(slot);
+        }
         // Proposer duties resolved ahead of the epoch may change once its dependent block is
         // known: check again each slot, and propose now if this slot just became ours.
         let refresh_core = core.clone();
@@ -132,6 +135,7 @@ fn housekeeping<P: Preset>(core: &Core<P>, slot: Slot) {
     let keep_from = slot.saturating_sub(core.chain.slots_per_epoch() * 2);
     core.dutydb.trim(keep_from);
     core.sigpipe.trim(keep_from);
+    core.infosync.trim(keep_from);
     core.tracker.expire(slot.saturating_sub(2));
     core.schedule
         .trim(core.chain.epoch_of(slot).saturating_sub(1));
@@ -184,7 +188,7 @@ async fn propose_block<P: Preset>(core: &Core<P>, slot: Slot, pubkey: PublicKey)
     let started = std::time::Instant::now();
     match core
         .client
-        .produce_block_any_version(&request, core.builder)
+        .produce_block_any_version(&request, core.builder && core.infosync.builder_agreed(slot))
         .await
     {
         Ok(response) => {

@@ -22,6 +22,7 @@ use mosaic_monitor::{BeaconSyncState, Health, HealthConfig, Metrics};
 use mosaic_p2p::{
     cluster_peers_from_lock, Multiaddr, P2pConfig, P2pEvent, P2pEvents, P2pNode, PeerId, Protocol,
 };
+use mosaic_qbft::duty::DutyType;
 use mosaic_qbft::signing::{Secp256k1Signer, Secp256k1Verifier};
 use mosaic_qbft::timer::TimerType;
 use mosaic_types::consensus::Preset;
@@ -30,6 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::broadcast::Broadcaster;
 use crate::core::{ConsensusInput, Core};
+use crate::infosync::{InfoSync, InfoSyncConfig, LocalPriorities, PriorityVerifier};
 use crate::schedule::Schedule;
 use crate::sigpipe::SigPipe;
 use crate::tracker::DutyTracker;
@@ -297,6 +299,29 @@ pub async fn start<P: Preset>(
     };
 
     let (consensus_tx, consensus_rx) = mpsc::channel(4096);
+    let infosync = Arc::new(InfoSync::new(
+        InfoSyncConfig {
+            signer: Secp256k1Signer::new(config.enr_key.clone()),
+            verifier: PriorityVerifier::new(
+                &peers
+                    .iter()
+                    .map(|p| (p.peer_id, p.public_key))
+                    .collect::<Vec<_>>(),
+                chain.slots_per_epoch() * 2,
+            ),
+            nodes: peers.len(),
+            min_required: usize::try_from(threshold).unwrap_or(usize::MAX),
+            exchange_timeout: crate::infosync::exchange_timeout(chain.slot_duration),
+            local: LocalPriorities::new(config.builder, &lock.definition.consensus_protocol),
+        },
+        p2p.clone(),
+        consensus_tx.clone(),
+        metrics.clone(),
+        peer_labels
+            .iter()
+            .map(|(peer, index)| (*peer, format!("peer{index}")))
+            .collect(),
+    ));
     let broadcaster = Broadcaster::new(
         client.clone(),
         chain.clone(),
@@ -328,6 +353,7 @@ pub async fn start<P: Preset>(
         builder: config.builder,
         proposals_started: Default::default(),
         byzantine: config.byzantine,
+        infosync,
     });
 
     let consensus = Consensus::new(ConsensusConfig {
@@ -402,6 +428,11 @@ pub async fn start<P: Preset>(
 /// times out and another leader proposes).
 fn slashability_check<P: Preset>(core: Arc<Core<P>>) -> mosaic_core::consensus::DutyValueCheck {
     Arc::new(move |duty: Duty, value: &mosaic_qbft::pb::Any| {
+        if duty.duty_type == DutyType::InfoSync {
+            return crate::infosync::decode_result(value)
+                .map(|_| ())
+                .map_err(|error| format!("undecodable priority result: {error}"));
+        }
         let set = UnsignedDataSet::<P>::from_any(duty.duty_type, value)
             .map_err(|error| format!("undecodable proposal: {error}"))?;
         for (pubkey, datum) in &set.data {
@@ -537,6 +568,10 @@ async fn run_consensus<P: Preset>(
                         elapsed,
                         u64::try_from(round).unwrap_or(0),
                     );
+                    if duty.duty_type == DutyType::InfoSync {
+                        core.infosync.decided(duty, &value);
+                        continue;
+                    }
                     match UnsignedDataSet::<P>::from_any(duty.duty_type, &value) {
                         Ok(set) => {
                             match core.dutydb.store(duty, &set) {
@@ -626,6 +661,14 @@ async fn run_p2p_events<P: Preset>(
                 bytes,
                 responder,
             } => peer_info.answer(&from, &bytes, responder),
+            P2pEvent::Request {
+                from,
+                protocol: Protocol::Priority,
+                bytes,
+                responder,
+            } => core
+                .infosync
+                .answer(&from, &bytes, responder, core.current_slot()),
             P2pEvent::Received { .. } | P2pEvent::Request { .. } => {}
             P2pEvent::PeerConnected { peer } => {
                 connected.insert(peer);

@@ -13,11 +13,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mosaic_cluster::{build_lock, CreateParams};
 use mosaic_crypto::secp256k1;
+use mosaic_node::infosync::{
+    local_protocols, sign_message, LocalPriorities, PriorityVerifier, SUPPORTED_VERSIONS,
+};
 use mosaic_node::{NodeConfig, RunningNode};
 use mosaic_p2p::{Multiaddr, PeerId};
+use mosaic_qbft::signing::Secp256k1Signer;
 use mosaic_simnet::{SimConfig, Simulator, SystemClock};
-use mosaic_types::consensus::Minimal;
+use mosaic_types::consensus::{Mainnet, Minimal, Preset};
 use mosaic_types::BlsPubkey;
+use prost::Message;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -34,13 +39,14 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
-struct Cluster {
+struct Cluster<P: Preset = Minimal> {
     sim: Simulator,
-    nodes: Vec<RunningNode<Minimal>>,
+    nodes: Vec<RunningNode<P>>,
     vcs: Vec<tokio::task::JoinHandle<()>>,
     genesis: u64,
     slot: Duration,
     lock_hash: Vec<u8>,
+    node_keys: Vec<secp256k1::SecretKey>,
 }
 
 async fn start_cluster(
@@ -49,6 +55,20 @@ async fn start_cluster(
     slot: Duration,
     byzantine: Option<usize>,
 ) -> Cluster {
+    let preset = mosaic_simnet::Preset::Minimal;
+    start_cluster_with::<Minimal>(nodes, validators, slot, byzantine, preset, None).await
+}
+
+/// A cluster on the chain preset `P` (the simulator's `preset` must be the same), on a chain of
+/// `chain_validators` in all (the cluster's and fillers that never perform a duty) if given.
+async fn start_cluster_with<P: Preset>(
+    nodes: u64,
+    validators: u64,
+    slot: Duration,
+    byzantine: Option<usize>,
+    preset: mosaic_simnet::Preset,
+    chain_validators: Option<usize>,
+) -> Cluster<P> {
     let params = CreateParams {
         name: "test".into(),
         nodes,
@@ -82,8 +102,13 @@ async fn start_cluster(
         .iter()
         .map(|v| BlsPubkey::from_slice(&v.public_key).unwrap())
         .collect();
-    config.filler_validators = (32usize).saturating_sub(validators as usize).max(16);
+    config.filler_validators = match chain_validators {
+        Some(total) => total.saturating_sub(validators as usize).max(16),
+        None => (32usize).saturating_sub(validators as usize).max(16),
+    };
     config.slot_duration = slot;
+    config.preset = preset;
+    config.slots_per_epoch = preset.slots_per_epoch();
     let sim = Simulator::new(config, Arc::new(SystemClock)).unwrap();
     let server = sim.serve(0).await.unwrap();
     let url = server.url();
@@ -125,7 +150,7 @@ async fn start_cluster(
             byzantine: byzantine == Some(i),
             scale_consensus_timers: false,
         };
-        let node = mosaic_node::start::<Minimal>(config, chain.clone())
+        let node = mosaic_node::start::<P>(config, chain.clone())
             .await
             .unwrap();
         let vapi = mosaic_node::validator_api::serve(&node).await.unwrap();
@@ -133,8 +158,7 @@ async fn start_cluster(
         let shutdown = node.shutdown_signal();
         vcs.push(tokio::spawn(async move {
             let config = mosaic_vc::VcConfig::new(vec![format!("http://{vapi}")], shares);
-            let result =
-                mosaic_vc::run::<Minimal>(config, Arc::new(mosaic_vc::NoGuard), shutdown).await;
+            let result = mosaic_vc::run::<P>(config, Arc::new(mosaic_vc::NoGuard), shutdown).await;
             if let Err(error) = result {
                 panic!("validator client stopped: {error}");
             }
@@ -148,10 +172,31 @@ async fn start_cluster(
         genesis,
         slot,
         lock_hash: dealt.lock.lock_hash.clone(),
+        node_keys: keys,
     }
 }
 
-impl Cluster {
+impl<P: Preset> Cluster<P> {
+    /// Each operator's peer ID and identity key, in lock order.
+    fn operator_keys(&self) -> Vec<(PeerId, secp256k1::PublicKey)> {
+        self.node_keys
+            .iter()
+            .map(|key| {
+                let public = key.public_key();
+                let peer = mosaic_p2p::identity::peer_id_from_public_key(&public).unwrap();
+                (peer, public)
+            })
+            .collect()
+    }
+
+    /// The current slot, if genesis has passed.
+    fn current_slot(&self) -> Option<u64> {
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH + Duration::from_secs(self.genesis))
+            .ok()?;
+        Some((since.as_millis() / self.slot.as_millis()) as u64)
+    }
+
     async fn run_until_slot(&self, slot: u64) {
         let end = UNIX_EPOCH + Duration::from_secs(self.genesis) + self.slot * (slot as u32 + 1);
         if let Ok(wait) = end.duration_since(SystemTime::now()) {
@@ -169,7 +214,7 @@ impl Cluster {
     }
 }
 
-impl Cluster {
+impl<P: Preset> Cluster<P> {
     /// Asserts every scheduled duty of slots `first..=last` succeeded; prints the report.
     fn assert_every_duty_succeeded(&self, first: u64, last: u64) {
         let report = self.sim.duty_report(first, last);
@@ -221,6 +266,73 @@ async fn four_nodes_perform_every_duty() {
     let info = <mosaic_qbft::pb::PeerInfo as prost::Message>::decode(answer.as_slice()).unwrap();
     assert_eq!(info.lock_hash, cluster.lock_hash);
     assert!(info.sent_at.is_some() && info.started_at.is_some());
+    // InfoSync ran in the last slot of epochs 0 and 1 (slots 7 and 15): every node recorded
+    // both agreements, scored from all four nodes' priority messages.
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let infosync = &node.core.infosync;
+        assert!(
+            infosync.agreement(6).is_none(),
+            "node {i}: agreed before slot 7"
+        );
+        assert_eq!(infosync.proposal_types(6), ["full"]);
+        for slot in [7, 15] {
+            let agreement = infosync
+                .agreement(slot)
+                .unwrap_or_else(|| panic!("node {i}: no agreement at slot {slot}"));
+            assert_eq!(agreement.slot, slot, "node {i}");
+            assert_eq!(agreement.messages, 4, "node {i} slot {slot}");
+            assert_eq!(agreement.versions, SUPPORTED_VERSIONS, "node {i}");
+            assert_eq!(agreement.protocols, local_protocols(""), "node {i}");
+            assert_eq!(agreement.proposals, ["full"], "node {i}: no builder API");
+            assert_eq!(
+                agreement.consensus_protocol(),
+                "/charon/consensus/qbft/2.0.0"
+            );
+        }
+        let metrics = node.core.metrics.encode().unwrap();
+        assert!(
+            metrics.contains("mosaic_infosync_agreed_total{proposals=\"full\"} 2"),
+            "node {i}: {}",
+            metrics
+                .lines()
+                .filter(|l| l.contains("infosync") || l.contains("priority"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            !metrics.contains("mosaic_priority_rejected_total{"),
+            "node {i}"
+        );
+    }
+    // A peer answers a priority request with its own signed message for the same duty; a
+    // request claiming to come from another operator is refused (stream closed unanswered).
+    let signer = Secp256k1Signer::new(cluster.node_keys[0].clone());
+    let own = cluster.nodes[0].core.p2p.local_peer_id();
+    // Slot 15's exchange ran already, so the peer answers at once.
+    let duty = mosaic_core::Duty::new(15, mosaic_qbft::duty::DutyType::InfoSync);
+    let topics = LocalPriorities::new(false, "").topics();
+    let request = sign_message(&signer, &own, duty, topics.clone());
+    let verifier = PriorityVerifier::new(&cluster.operator_keys(), 32);
+    let answer = asker
+        .request(
+            peer,
+            mosaic_p2p::Protocol::Priority,
+            &request.encode_to_vec(),
+        )
+        .await
+        .unwrap();
+    let (answer, answered_duty) = verifier.check(&peer, &answer, 18).expect("signed answer");
+    assert_eq!((answer.peer_id, answered_duty), (peer.to_string(), duty));
+    let third = cluster.nodes[2].core.p2p.local_peer_id();
+    let impostor = sign_message(&signer, &third, duty, topics);
+    assert!(asker
+        .request(
+            peer,
+            mosaic_p2p::Protocol::Priority,
+            &impostor.encode_to_vec()
+        )
+        .await
+        .is_err());
     cluster.stop().await;
 }
 
@@ -229,9 +341,21 @@ async fn four_nodes_perform_every_duty() {
 /// cluster bench -- --ignored --nocapture`. Prints, per duty type, how many succeeded and the
 /// latency from the duty's trigger (slot start; a third of the slot for attestations and sync
 /// messages, two thirds for aggregations and contributions) to the beacon node's receipt.
+/// `MOSAIC_BENCH_PRESET=mainnet` runs the mainnet preset (32-slot epochs, 512-member sync
+/// committee) instead of the minimal one; `MOSAIC_BENCH_CHAIN_VALIDATORS=N` puts the cluster's
+/// validators on a chain of N (fillers make up the rest), so committees, aggregator selection and
+/// the sync committee are as dense as on a real network rather than all the cluster's.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark; run by hand"]
 async fn bench_duty_latency() {
+    if std::env::var("MOSAIC_BENCH_PRESET").as_deref() == Ok("mainnet") {
+        bench::<Mainnet>(mosaic_simnet::Preset::Mainnet).await;
+    } else {
+        bench::<Minimal>(mosaic_simnet::Preset::Minimal).await;
+    }
+}
+
+async fn bench<P: Preset>(preset: mosaic_simnet::Preset) {
     let validators: u64 = std::env::var("MOSAIC_BENCH_VALIDATORS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -244,11 +368,33 @@ async fn bench_duty_latency() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
-    let cluster = start_cluster(4, validators, Duration::from_millis(slot_ms), None).await;
-    let last = epochs * 8;
+    let chain_validators: Option<usize> = std::env::var("MOSAIC_BENCH_CHAIN_VALIDATORS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let slot = Duration::from_millis(slot_ms);
+    let cluster =
+        start_cluster_with::<P>(4, validators, slot, None, preset, chain_validators).await;
+    // Setting up a large chain can outlast the time to genesis: judge from two slots after the
+    // cluster is up.
+    let first = cluster.current_slot().map_or(1, |slot| slot + 2).max(1);
+    let last = first + epochs * preset.slots_per_epoch() - 1;
+    let cpu_before = process_cpu_ms();
     cluster.run_until_slot(last + 1).await;
-    let report = cluster.sim.duty_report(1, last);
-    println!("validators {validators}, slot {slot_ms} ms, slots 1..={last}");
+    let cpu = process_cpu_ms()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let measured_slots = last + 2 - first;
+    let report = cluster.sim.duty_report(first, last);
+    println!(
+        "validators {validators} (chain: {}), preset {preset:?}, slot {slot_ms} ms, slots {first}..={last}",
+        chain_validators.map_or_else(|| "minimum fillers".to_owned(), |n| n.to_string())
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "process CPU while running: {cpu} ms, {:.0} ms per slot",
+            cpu as f64 / measured_slots as f64
+        );
+    }
     println!("| duty | expected | succeeded | success % | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (kind, outcome) in &report {
@@ -276,6 +422,9 @@ async fn bench_duty_latency() {
             quantile(0.5),
             quantile(0.99)
         );
+        if !outcome.missed.is_empty() {
+            println!("  missed (validator, slot): {:?}", outcome.missed);
+        }
     }
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         for line in status
@@ -286,4 +435,16 @@ async fn bench_duty_latency() {
         }
     }
     cluster.stop().await;
+}
+
+/// User plus system CPU time of this process so far, in milliseconds (`/proc/self/stat`, in
+/// clock ticks of 10 ms).
+fn process_cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start after its closing ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
 }

@@ -610,9 +610,7 @@ fn publish(
         Ok(block) => {
             let mut recorder = state.recorder();
             recorder.record(submission);
-            if blinded {
-                recorder.count_blinded_block();
-            }
+            recorder.record_block(header.slot, blinded);
             drop(recorder);
             let mut blocks = state.blocks();
             blocks.attestations_included_before =

@@ -190,7 +190,8 @@ pub struct Recorder {
     /// Per validator, the distinct attestation data it signed most recently.
     votes: BTreeMap<u64, Vec<AttestationData>>,
     slashable_attestations: Vec<SlashableAttestation>,
-    blinded_blocks: u64,
+    /// Each imported block's slot, and whether it was blinded.
+    blocks: BTreeMap<u64, bool>,
     archived: BTreeMap<DutyKind, Archived>,
     limit: usize,
 }
@@ -210,7 +211,7 @@ impl Recorder {
             double_proposals: Vec::new(),
             votes: BTreeMap::new(),
             slashable_attestations: Vec::new(),
-            blinded_blocks: 0,
+            blocks: BTreeMap::new(),
             archived: BTreeMap::new(),
             limit: limit.max(10),
         }
@@ -283,14 +284,24 @@ impl Recorder {
         &self.slashable_attestations
     }
 
-    /// Counts a blinded block imported (its payload revealed by the simulated builder).
-    pub fn count_blinded_block(&mut self) {
-        self.blinded_blocks += 1;
+    /// Records a block imported at `slot`, `blinded` if its payload was revealed by the
+    /// simulated builder.
+    pub fn record_block(&mut self, slot: u64, blinded: bool) {
+        self.blocks.insert(slot, blinded);
     }
 
     /// Blinded blocks imported.
     pub fn blinded_blocks(&self) -> u64 {
-        self.blinded_blocks
+        self.blocks.values().filter(|blinded| **blinded).count() as u64
+    }
+
+    /// Slots of the full (not blinded) blocks imported, ascending.
+    pub fn full_block_slots(&self) -> Vec<u64> {
+        self.blocks
+            .iter()
+            .filter(|(_, blinded)| !**blinded)
+            .map(|(slot, _)| *slot)
+            .collect()
     }
 
     /// The offences seen, as JSON: `{"double_proposals": [...], "attestations": [...]}`.
@@ -319,7 +330,7 @@ impl Recorder {
         self.double_proposals.clear();
         self.votes.clear();
         self.slashable_attestations.clear();
-        self.blinded_blocks = 0;
+        self.blocks.clear();
         self.archived.clear();
     }
 

@@ -340,6 +340,11 @@ impl Simulator {
         self.shared.recorder().blinded_blocks()
     }
 
+    /// Slots of the full (not blinded) blocks imported, ascending.
+    pub fn full_block_slots(&self) -> Vec<u64> {
+        self.shared.recorder().full_block_slots()
+    }
+
     /// The slashable offences seen: `{"double_proposals": [...], "attestations": [...]}` (double
     /// and surround votes).
     pub fn slashable_json(&self) -> serde_json::Value {

@@ -597,6 +597,7 @@ async fn run_cluster(
         "slots": summary.slots,
         "slashable": slashable,
         "blinded_blocks": simulator.blinded_blocks(),
+        "full_block_slots": simulator.full_block_slots(),
         "nodes": node_json,
         "events": events,
     });
