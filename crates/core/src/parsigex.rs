@@ -27,6 +27,9 @@ pub struct PartialSigned<P: Preset> {
     pub dv_pubkey: PublicKey,
     /// The signed object, carrying the partial signature.
     pub data: SignedData<P>,
+    /// The partial signature `data` carries, decoded once (a valid G2 point) so that no later
+    /// stage decompresses it again.
+    pub signature: Signature,
     /// The signer's share index.
     pub share_index: ShareIndex,
 }
@@ -221,6 +224,7 @@ pub fn decode<P: Preset, K: Ord + std::borrow::Borrow<str>>(
         partials.push(PartialSigned {
             dv_pubkey,
             data: data.with_signature(BlsSignature(signature.to_bytes())),
+            signature,
             share_index: u64::try_from(partial.share_idx).unwrap_or(0),
         });
     }
@@ -242,6 +246,7 @@ mod tests {
                 epoch: 3,
                 signature: BlsSignature(signature.to_bytes()),
             }),
+            signature,
             share_index,
         }
     }

@@ -12,7 +12,7 @@ use mosaic_core::parsigex::{self, PartialSigned, SlotHorizon};
 use mosaic_core::signeddata::SignedData;
 use mosaic_core::unsigned::UnsignedDataSet;
 use mosaic_core::{Duty, ShareIndex};
-use mosaic_crypto::bls::PublicKey;
+use mosaic_crypto::bls::{PublicKey, Signature};
 use mosaic_monitor::{Health, Metrics};
 use mosaic_p2p::{P2pHandle, Protocol};
 use mosaic_types::consensus::Preset;
@@ -173,10 +173,15 @@ impl<P: Preset> Core<P> {
     pub async fn submit_own(&self, duty: Duty, partials: Vec<(PublicKey, SignedData<P>)>) {
         let partials: Vec<PartialSigned<P>> = partials
             .into_iter()
-            .map(|(dv_pubkey, data)| PartialSigned {
-                dv_pubkey,
-                data,
-                share_index: self.share_index,
+            .filter_map(|(dv_pubkey, data)| {
+                // The validator API decoded and verified it already: this cannot fail.
+                let signature = Signature::from_bytes(&data.signature().0).ok()?;
+                Some(PartialSigned {
+                    dv_pubkey,
+                    data,
+                    signature,
+                    share_index: self.share_index,
+                })
             })
             .collect();
         for partial in &partials {

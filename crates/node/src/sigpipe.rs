@@ -96,56 +96,58 @@ impl<P: Preset> SigPipe<P> {
             .duration_since(self.chain.slot_start(duty.slot))
             .unwrap_or(Duration::ZERO);
         let mut rejected = 0;
+        // Own partials were verified by the validator API against this node's public share
+        // before they reached the node; peers' are verified here.
+        let trusted = matches!(source, Source::Own);
         // (partial, signing root, signature, public share if known)
         let mut prepared = Vec::with_capacity(partials.len());
         {
             let db = lock(&self.parsigdb);
             for partial in partials {
                 let signing_root = partial.data.signing_root(&self.chain.signing);
-                let Ok(signature) = Signature::from_bytes(&partial.data.signature().0) else {
-                    rejected += 1;
-                    self.metrics.parsig_rejected(
-                        duty.duty_type.name(),
-                        "malformed_signature",
-                        source.label(),
-                    );
-                    continue;
-                };
                 let share = db.public_share(&partial.dv_pubkey, partial.share_index);
-                prepared.push((partial, signing_root, signature, share));
+                prepared.push((partial, signing_root, partial.signature, share));
             }
         }
-        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = prepared
-            .iter()
-            .filter_map(|(_, root, signature, share)| {
-                share.map(|share| (share, root.0.to_vec(), *signature))
+        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = if trusted {
+            Vec::new()
+        } else {
+            prepared
+                .iter()
+                .filter_map(|(_, root, signature, share)| {
+                    share.map(|share| (share, root.0.to_vec(), *signature))
+                })
+                .collect()
+        };
+        let verdicts = if checks.is_empty() {
+            Vec::new()
+        } else {
+            let checked = tokio::task::spawn_blocking(move || {
+                if mosaic_crypto::bls::batch_verify(&checks) {
+                    vec![true; checks.len()]
+                } else {
+                    checks
+                        .iter()
+                        .map(|(share, root, signature)| signature.verify(share, root))
+                        .collect::<Vec<bool>>()
+                }
             })
-            .collect();
-        let checked = tokio::task::spawn_blocking(move || {
-            if !checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks) {
-                vec![true; checks.len()]
-            } else {
-                checks
-                    .iter()
-                    .map(|(share, root, signature)| signature.verify(share, root))
-                    .collect::<Vec<bool>>()
-            }
-        })
-        .await;
-        let verdicts = match checked {
-            Ok(verdicts) => verdicts,
-            // The check did not run to the end (the runtime is shutting down): nothing was
-            // judged, so nothing is stored, and no signature, nor its sender, is blamed.
-            Err(error) => {
-                tracing::debug!(%duty, %error, "partial signatures left unchecked");
-                return rejected;
+            .await;
+            match checked {
+                Ok(verdicts) => verdicts,
+                // The check did not run to the end (the runtime is shutting down): nothing was
+                // judged, so nothing is stored, and no signature, nor its sender, is blamed.
+                Err(error) => {
+                    tracing::debug!(%duty, %error, "partial signatures left unchecked");
+                    return rejected;
+                }
             }
         };
         let mut verdicts = verdicts.into_iter();
         let mut complete = Vec::new();
         for (partial, signing_root, signature, share) in prepared {
             // Unknown validators and share indices are refused by the database itself.
-            let valid = share.is_none() || verdicts.next().unwrap_or(false);
+            let valid = share.is_none() || trusted || verdicts.next().unwrap_or(false);
             let stored = if valid {
                 lock(&self.parsigdb).store_verified(
                     duty,
@@ -189,51 +191,60 @@ impl<P: Preset> SigPipe<P> {
                 }
             }
         }
-        for event in complete {
-            self.complete(event).await;
-        }
+        self.complete_all(complete).await;
         rejected
     }
 
-    async fn complete(&self, event: mosaic_core::parsigdb::ThresholdReached) {
-        let duty = event.duty;
-        let root = Root(event.signing_root);
-        let threshold = self.threshold;
-        let (partials, dv_pubkey, signing_root) =
-            (event.partials.clone(), event.dv_pubkey, event.signing_root);
-        let combined = tokio::task::spawn_blocking(move || {
-            sigagg::aggregate(&partials, threshold, &dv_pubkey, &signing_root)
-        })
-        .await;
-        let aggregate = match combined {
-            Ok(Ok(aggregate)) => aggregate,
-            Ok(Err(error)) => {
-                self.tracker.failed(duty, "aggregation");
-                tracing::error!(%duty, %error, "threshold partials did not combine");
-                return;
-            }
-            Err(error) => {
-                self.tracker.failed(duty, "aggregation");
-                tracing::error!(%duty, %error, "threshold partials did not combine");
-                return;
-            }
-        };
-        let Some(object) = lock(&self.objects)
-            .get(&(duty, event.dv_pubkey, root))
-            .cloned()
-        else {
+    /// Combines every threshold reached by one ingest, verifies the aggregates in one batch
+    /// (a slot's attestations share their message, so one pairing), stores them and broadcasts
+    /// them together.
+    async fn complete_all(&self, events: Vec<mosaic_core::parsigdb::ThresholdReached>) {
+        if events.is_empty() {
             return;
+        }
+        let threshold = self.threshold;
+        let inputs: Vec<sigagg::AggregationInput> = events
+            .iter()
+            .map(|e| (e.partials.clone(), e.dv_pubkey, e.signing_root.to_vec()))
+            .collect();
+        let combined =
+            tokio::task::spawn_blocking(move || sigagg::aggregate_many(&inputs, threshold)).await;
+        let results = match combined {
+            Ok(results) => results,
+            Err(error) => {
+                // The runtime is shutting down: nothing was combined.
+                tracing::debug!(%error, "aggregation left undone");
+                return;
+            }
         };
-        let signed = object.with_signature(BlsSignature(aggregate.signature.to_bytes()));
-        lock(&self.aggregated)
-            .by_duty
-            .entry((duty, event.dv_pubkey))
-            .or_default()
-            .push(signed.clone());
+        let mut signed_all = Vec::with_capacity(events.len());
+        for (event, result) in events.into_iter().zip(results) {
+            let duty = event.duty;
+            let aggregate = match result {
+                Ok(aggregate) => aggregate,
+                Err(error) => {
+                    self.tracker.failed(duty, "aggregation");
+                    tracing::error!(%duty, %error, "threshold partials did not combine");
+                    continue;
+                }
+            };
+            let root = Root(event.signing_root);
+            let Some(object) = lock(&self.objects)
+                .get(&(duty, event.dv_pubkey, root))
+                .cloned()
+            else {
+                continue;
+            };
+            let signed = object.with_signature(BlsSignature(aggregate.signature.to_bytes()));
+            lock(&self.aggregated)
+                .by_duty
+                .entry((duty, event.dv_pubkey))
+                .or_default()
+                .push(signed.clone());
+            signed_all.push((duty, event.dv_pubkey, signed));
+        }
         self.changed.notify_waiters();
-        self.broadcaster
-            .broadcast(duty, event.dv_pubkey, signed)
-            .await;
+        self.broadcaster.broadcast_all(signed_all).await;
     }
 
     /// Waits for the aggregate of `duty` for `dv_pubkey` whose message root is `message_root`
