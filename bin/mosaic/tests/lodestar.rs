@@ -927,3 +927,40 @@ fn lodestar_validator_clients_through_mosaic_middleware() {
 fn mosaic_signer_mode_against_a_lodestar_beacon_node() {
     run_alone(Mode::Signer);
 }
+
+/// The excuse for Lodestar's fork-boundary defect covers exactly its refusal: an attester
+/// duty refused as badly signed in a fork's first slot, nothing else.
+#[test]
+fn only_fork_boundary_signature_refusals_of_attestations_are_excused() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lodestar-excuse");
+    std::fs::create_dir_all(&dir).unwrap();
+    let line = |slot: u64, duty: &str, validator: &str, error: &str| {
+        format!(
+            "2026-12-04T18:20:43.1Z  WARN mosaic_node::broadcast: broadcast failed \
+             duty={slot}/{duty} validator={validator} error=POST /eth/v1/beacon/pool/attestations \
+             at http://127.0.0.1:1/: HTTP 500: {error}"
+        )
+    };
+    let invalid = "ATTESTATION_ERROR_INVALID_SIGNATURE";
+    let log = [
+        line(16, "attester", "0x88c141df", invalid),
+        line(8, "attester", "0xa3a32b0f", invalid),
+        // Not a fork's first slot, not an attestation, not that refusal.
+        line(17, "attester", "0xa99a76ed", invalid),
+        line(16, "proposer", "0xb89bebc6", invalid),
+        line(
+            16,
+            "attester",
+            "0xb89bebc6",
+            "ATTESTATION_ERROR_NOT_EXACTLY_ONE_AGGREGATION_BIT_SET",
+        ),
+    ]
+    .join("\n");
+    std::fs::write(dir.join("mosaic0.log"), log).unwrap();
+    let excused = Processes::new(&dir).fork_boundary_refusals("mosaic0");
+    let expected: BTreeSet<(u64, String)> = [(8, "0xa3a32b0f"), (16, "0x88c141df")]
+        .into_iter()
+        .map(|(slot, validator)| (slot, validator.to_owned()))
+        .collect();
+    assert_eq!(excused, expected);
+}
