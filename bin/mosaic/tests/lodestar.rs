@@ -151,17 +151,20 @@ impl Processes {
         }
     }
 
+    /// `name`'s whole log (empty if it has none yet).
+    fn read_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default()
+    }
+
     fn log_tail(&self, name: &str) -> String {
-        let text =
-            std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        let text = self.read_log(name);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
     /// The last 40 warnings and errors of `name`'s log.
     fn log_warnings(&self, name: &str) -> String {
-        let text =
-            std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        let text = self.read_log(name);
         let lines: Vec<&str> = text
             .lines()
             .filter(|line| line.contains("WARN") || line.contains("ERROR"))
@@ -181,8 +184,7 @@ impl Processes {
     /// group's validator client meets the same refusals (its log shows "Error publishing
     /// attestations slot=8 / slot=16"); retrying cannot help, the vote names the same block.
     fn fork_boundary_refusals(&self, name: &str) -> BTreeSet<(u64, String)> {
-        let text =
-            std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        let text = self.read_log(name);
         text.lines()
             .filter(|line| {
                 line.contains("broadcast failed")

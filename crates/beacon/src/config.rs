@@ -90,6 +90,11 @@ pub enum Encoding {
     Ssz,
 }
 
+/// How long an idle kept-alive connection to a beacon node stays pooled by default: below the
+/// 5 s after which Node.js servers (Lodestar) close idle connections, since a request sent on a
+/// connection the server is closing is lost.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// Settings of a [`crate::BeaconClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -118,7 +123,7 @@ impl Default for ClientConfig {
             submit_policy: SubmitPolicy::FirstSuccess,
             block_encoding: Encoding::Json,
             user_agent: concat!("mosaic/", env!("CARGO_PKG_VERSION")).to_owned(),
-            pool_idle_timeout: Duration::from_secs(4),
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
         }
     }
 }

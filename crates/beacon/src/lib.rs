@@ -34,7 +34,7 @@ mod node;
 mod types;
 
 pub use client::BeaconClient;
-pub use config::{ClientConfig, Encoding, SubmitPolicy, Timeouts};
+pub use config::{ClientConfig, Encoding, SubmitPolicy, Timeouts, DEFAULT_POOL_IDLE_TIMEOUT};
 pub use endpoint::{Endpoint, EndpointClass, Method};
 pub use error::{Error, IndexedFailure};
 pub use events::{

@@ -57,9 +57,7 @@ impl Upstream {
         }
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // Below the 5 s after which Node.js servers (Lodestar) close idle connections: a
-            // request sent on a connection being closed is lost.
-            .pool_idle_timeout(Duration::from_secs(4))
+            .pool_idle_timeout(mosaic_beacon::DEFAULT_POOL_IDLE_TIMEOUT)
             .build()
             .map_err(|error| VapiError::HttpClient(error.to_string()))?;
         Ok(Self {
