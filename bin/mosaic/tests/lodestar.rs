@@ -28,9 +28,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use mosaic_simnet::ports::free_loopback_port;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -101,14 +101,6 @@ fn show(text: &str) {
     use std::io::Write as _;
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{text}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Child processes, each under `timeout`, stopped by PID when dropped.
@@ -602,7 +594,7 @@ async fn end_to_end(mode: Mode) {
     let s = |text: &str| text.to_owned();
 
     // The beacon node.
-    let rest = free_port();
+    let rest = free_loopback_port();
     let mut args = vec![
         s("dev"),
         s("--genesisValidators"),
@@ -617,7 +609,7 @@ async fn end_to_end(mode: Mode) {
         s("--listenAddress"),
         s("127.0.0.1"),
         s("--port"),
-        free_port().to_string(),
+        free_loopback_port().to_string(),
         s("--discv5"),
         s("false"),
         s("--mdns"),
@@ -671,7 +663,13 @@ async fn end_to_end(mode: Mode) {
 
     // The Mosaic nodes and, in middleware mode, their validator clients.
     let ports: Vec<[u16; 3]> = (0..NODES)
-        .map(|_| [free_port(), free_port(), free_port()])
+        .map(|_| {
+            [
+                free_loopback_port(),
+                free_loopback_port(),
+                free_loopback_port(),
+            ]
+        })
         .collect();
     let peers: Vec<String> = (0..NODES).map(|i| peer_id(&cluster, i)).collect();
     let mosaic = PathBuf::from(env!("CARGO_BIN_EXE_mosaic"));

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,18 +19,11 @@ use mosaic_node::infosync::{
 use mosaic_node::{NodeConfig, RunningNode};
 use mosaic_p2p::{Multiaddr, PeerId};
 use mosaic_qbft::signing::Secp256k1Signer;
+use mosaic_simnet::ports::free_loopback_port;
 use mosaic_simnet::{SimConfig, Simulator, SystemClock};
 use mosaic_types::consensus::{Mainnet, Minimal, Preset};
 use mosaic_types::BlsPubkey;
 use prost::Message;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -119,7 +112,7 @@ async fn start_cluster_with<P: Preset>(
         .iter()
         .map(|k| secp256k1::SecretKey::from_bytes(k.as_ref()).unwrap())
         .collect();
-    let ports: Vec<u16> = keys.iter().map(|_| free_port()).collect();
+    let ports: Vec<u16> = keys.iter().map(|_| free_loopback_port()).collect();
     let peer_ids: Vec<PeerId> = keys
         .iter()
         .map(|k| mosaic_p2p::identity::peer_id_from_public_key(&k.public_key()).unwrap())

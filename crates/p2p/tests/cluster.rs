@@ -481,17 +481,9 @@ async fn frames_over_the_receivers_limit_are_rejected() {
 
 #[tokio::test]
 async fn enr_ip_and_tcp_are_dialled() {
-    // Reserve ports, then put them in the nodes' ENRs; no explicit addresses anywhere.
+    // Choose free ports, then put them in the nodes' ENRs; no explicit addresses anywhere.
     let keys: Vec<SecretKey> = (0..3).map(|_| SecretKey::random()).collect();
-    let ports: Vec<u16> = (0..3)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .expect("bind")
-                .local_addr()
-                .expect("addr")
-                .port()
-        })
-        .collect();
+    let ports = mosaic_simnet::ports::free_loopback_ports(3).expect("free ports");
     let enrs: Vec<String> = keys
         .iter()
         .zip(&ports)

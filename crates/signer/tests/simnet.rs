@@ -17,7 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,19 +31,12 @@ use mosaic_node::{NodeConfig, RunningNode};
 use mosaic_p2p::{Multiaddr, PeerId};
 use mosaic_signer::crash::CRASH_AT_ENV;
 use mosaic_signer::{GuardedMessage, KeyMap, SignerError, SlashingGuard};
+use mosaic_simnet::ports::free_loopback_port;
 use mosaic_simnet::{SimConfig, Simulator, SystemClock};
 use mosaic_types::consensus::Minimal;
 use mosaic_types::BlsPubkey;
 
 const SLOT: Duration = Duration::from_millis(1000);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -166,7 +159,7 @@ async fn start_cluster(
         .iter()
         .map(|k| secp256k1::SecretKey::from_bytes(k.as_ref()).unwrap())
         .collect();
-    let ports: Vec<u16> = keys.iter().map(|_| free_port()).collect();
+    let ports: Vec<u16> = keys.iter().map(|_| free_loopback_port()).collect();
     let peer_ids: Vec<PeerId> = keys
         .iter()
         .map(|k| mosaic_p2p::identity::peer_id_from_public_key(&k.public_key()).unwrap())

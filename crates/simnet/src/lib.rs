@@ -25,6 +25,7 @@ pub mod config;
 pub mod containers;
 mod error;
 pub mod payload;
+pub mod ports;
 pub mod record;
 pub mod report;
 mod server;

@@ -8,13 +8,13 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context};
+use anyhow::Context;
 
 /// How one node is started: everything `mosaic run` is given.
 #[derive(Debug, Clone)]
@@ -104,65 +104,11 @@ pub(crate) fn peer_multiaddr(p2p: SocketAddr, peer_id: &str) -> String {
     format!("/ip4/{}/tcp/{}/p2p/{peer_id}", p2p.ip(), p2p.port())
 }
 
-/// `count` distinct free TCP ports on 127.0.0.1, from outside the kernel's ephemeral port
-/// range. A port the OS hands out for port 0 is one it also hands out as the local port of an
-/// outgoing connection: between choosing it and the node binding it (at start-up, or at a
-/// restart many slots later) a connection of this or another process could take it. Ports
-/// below the ephemeral range are only ever taken by deliberate binds. The search starts at a
-/// place derived from the process ID and the time, so simnets started together look in
-/// different places; every port found is held until all are chosen, so they differ.
+/// `count` distinct free TCP ports on 127.0.0.1 from outside the kernel's ephemeral range
+/// (see [`mosaic_simnet::ports`]: nothing else takes them before a node binds them, even at a
+/// restart many slots later).
 pub(crate) fn free_loopback_addresses(count: usize) -> anyhow::Result<Vec<SocketAddr>> {
-    let (first, last) = ports_outside_ephemeral_range(ephemeral_port_range());
-    let span = u64::from(last - first) + 1;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    let start = (u64::from(std::process::id()) * 7_919 + nanos) % span;
-    let mut held = Vec::with_capacity(count);
-    for step in 0..span {
-        if held.len() == count {
-            break;
-        }
-        let port =
-            u16::try_from(u64::from(first) + (start + step) % span).context("port arithmetic")?;
-        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
-            held.push(listener);
-        }
-    }
-    ensure!(
-        held.len() == count,
-        "found only {} of {count} free loopback ports in {first}..={last}",
-        held.len()
-    );
-    held.iter()
-        .map(|l| l.local_addr().context("reading a bound port"))
-        .collect()
-}
-
-/// The kernel's ephemeral (outgoing) port range, Linux's default if it cannot be read.
-fn ephemeral_port_range() -> (u16, u16) {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|text| {
-            let mut parts = text.split_whitespace().map(str::parse::<u16>);
-            Some((parts.next()?.ok()?, parts.next()?.ok()?))
-        })
-        .unwrap_or((32_768, 60_999))
-}
-
-/// Ports to choose from given the ephemeral range: 10000 up to just below it when there is
-/// room (at least 1,000 ports), else just above it to 65535, else (an ephemeral range that
-/// leaves no room either side) every unprivileged port.
-fn ports_outside_ephemeral_range((low, high): (u16, u16)) -> (u16, u16) {
-    const FLOOR: u16 = 10_000;
-    const ROOM: u16 = 1_000;
-    if low >= FLOOR + ROOM {
-        (FLOOR, low - 1)
-    } else if high <= u16::MAX - ROOM {
-        (high + 1, u16::MAX)
-    } else {
-        (1_024, u16::MAX)
-    }
+    Ok(mosaic_simnet::ports::free_loopback_addresses(count)?)
 }
 
 /// What a node's process is doing.
@@ -434,34 +380,6 @@ mod tests {
             scale_timers: exe_args_byzantine,
             log_file: dir.join("node2.log"),
         }
-    }
-
-    #[test]
-    fn node_ports_come_from_outside_the_ephemeral_range() {
-        assert_eq!(
-            ports_outside_ephemeral_range((32_768, 60_999)),
-            (10_000, 32_767)
-        );
-        assert_eq!(
-            ports_outside_ephemeral_range((11_000, 60_999)),
-            (10_000, 10_999)
-        );
-        assert_eq!(
-            ports_outside_ephemeral_range((10_999, 60_999)),
-            (61_000, 65_535)
-        );
-        assert_eq!(
-            ports_outside_ephemeral_range((1_024, 65_535)),
-            (1_024, 65_535)
-        );
-        let (low, high) = ephemeral_port_range();
-        let ports = free_loopback_addresses(12).unwrap();
-        let distinct: std::collections::BTreeSet<u16> = ports.iter().map(|a| a.port()).collect();
-        assert_eq!(distinct.len(), 12);
-        assert!(
-            distinct.iter().all(|p| *p < low || *p > high),
-            "{distinct:?}"
-        );
     }
 
     #[test]
