@@ -24,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod containers;
 mod error;
+mod memo;
 pub mod payload;
 pub mod ports;
 pub mod record;

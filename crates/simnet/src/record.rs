@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::ops::RangeInclusive;
 
 use mosaic_types::Root;
 use serde::Serialize;
@@ -290,15 +291,19 @@ impl Recorder {
         self.blocks.insert(slot, blinded);
     }
 
-    /// Blinded blocks imported.
-    pub fn blinded_blocks(&self) -> u64 {
-        self.blocks.values().filter(|blinded| **blinded).count() as u64
+    /// Blinded blocks imported at `slots` (a run's window: the nodes may still publish a block
+    /// after its last slot, before they are stopped).
+    pub fn blinded_blocks(&self, slots: RangeInclusive<u64>) -> u64 {
+        self.blocks
+            .range(slots)
+            .filter(|(_, blinded)| **blinded)
+            .count() as u64
     }
 
-    /// Slots of the full (not blinded) blocks imported, ascending.
-    pub fn full_block_slots(&self) -> Vec<u64> {
+    /// Slots of the full (not blinded) blocks imported at `slots`, ascending.
+    pub fn full_block_slots(&self, slots: RangeInclusive<u64>) -> Vec<u64> {
         self.blocks
-            .iter()
+            .range(slots)
             .filter(|(_, blinded)| !**blinded)
             .map(|(slot, _)| *slot)
             .collect()
@@ -657,5 +662,21 @@ mod tests {
             recorder.summary(&mut chain)[&DutyKind::Attestation].received,
             0
         );
+    }
+
+    #[test]
+    fn block_counts_keep_to_the_slots_asked_for() {
+        let mut recorder = Recorder::default();
+        recorder.record_block(3, false);
+        recorder.record_block(9, true);
+        recorder.record_block(23, true);
+        // Published after a run's last slot, before its nodes stopped.
+        recorder.record_block(24, true);
+        assert_eq!(recorder.blinded_blocks(1..=23), 2);
+        assert_eq!(recorder.blinded_blocks(1..=24), 3);
+        assert_eq!(recorder.blinded_blocks(10..=22), 0);
+        assert_eq!(recorder.full_block_slots(1..=23), vec![3]);
+        assert_eq!(recorder.full_block_slots(4..=23), Vec::<u64>::new());
+        assert_eq!(recorder.full_block_slots(3..=3), vec![3]);
     }
 }

@@ -877,6 +877,17 @@ async fn attestation_data(
     ok(json!({"data": chain.attestation_data(slot, committee_index)}))
 }
 
+/// Runs CPU-heavy `work` (signature checks) without holding up the tasks of a multi-threaded
+/// runtime's worker (tokio moves them to another worker meanwhile); inline elsewhere.
+fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// Checks every item with `check`, verifies the signatures in one batch, records the
 /// accepted ones, and answers 200 or 400 with per-item failures.
 fn submit_all<T>(
@@ -898,7 +909,7 @@ fn submit_all<T>(
         }
     }
     let only: Vec<Checked> = checked.iter().map(|(_, c)| c.clone()).collect();
-    let results = verify::verify_batch(&only);
+    let results = off_the_runtime(|| verify::verify_batch(&only));
     let mut accepted_items = std::collections::BTreeSet::new();
     for ((i, item), result) in checked.into_iter().zip(results) {
         match result {
@@ -944,7 +955,7 @@ fn pool_add(
     position: usize,
     signature: &mosaic_types::BlsSignature,
 ) {
-    let Ok(sig) = mosaic_crypto::bls::Signature::from_bytes(&signature.0) else {
+    let Some(sig) = verify::decoded_signature(signature) else {
         return;
     };
     let root: Root = data.tree_hash_root().into();

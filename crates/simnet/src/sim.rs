@@ -2,6 +2,7 @@
 //! shared handle, advanced slot by slot.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaic_crypto::bls::Signature;
@@ -335,14 +336,14 @@ impl Simulator {
         self.shared.recorder().double_proposals().to_vec()
     }
 
-    /// Blinded blocks imported (proposals through the simulated builder).
-    pub fn blinded_blocks(&self) -> u64 {
-        self.shared.recorder().blinded_blocks()
+    /// Blinded blocks imported at `slots` (proposals through the simulated builder).
+    pub fn blinded_blocks(&self, slots: RangeInclusive<u64>) -> u64 {
+        self.shared.recorder().blinded_blocks(slots)
     }
 
-    /// Slots of the full (not blinded) blocks imported, ascending.
-    pub fn full_block_slots(&self) -> Vec<u64> {
-        self.shared.recorder().full_block_slots()
+    /// Slots of the full (not blinded) blocks imported at `slots`, ascending.
+    pub fn full_block_slots(&self, slots: RangeInclusive<u64>) -> Vec<u64> {
+        self.shared.recorder().full_block_slots(slots)
     }
 
     /// The slashable offences seen: `{"double_proposals": [...], "attestations": [...]}` (double

@@ -2,6 +2,8 @@
 //! the domain and fork of the consensus specs. Each check returns the accepted record or a
 //! message naming what failed.
 
+use std::sync::LazyLock;
+
 use mosaic_crypto::bls::{self, PublicKey, Signature};
 use mosaic_types::{
     builder_domain, compute_signing_root, BlsSignature, Root, SignedValidatorRegistrationV1,
@@ -17,6 +19,7 @@ use crate::containers::{
     container_root, Attestation, AttestationData, Bitlist, SignedVoluntaryExit, SingleAttestation,
     SyncCommitteeMessage,
 };
+use crate::memo::Memo;
 use crate::record::{DutyKind, Submission, Vote};
 use crate::spec;
 
@@ -42,32 +45,73 @@ pub struct Checked {
     pub submission: Submission,
 }
 
-/// Verifies `items`' signatures, batched; returns per item `Ok` or the message of the first
+/// A signature check that passed: (key, signing root, signature), all as bytes.
+type PassedCheck = ([u8; 48], [u8; 32], [u8; 96]);
+
+/// Checks that passed and signatures that decoded, remembered (see [`crate::memo`]): enough
+/// for the duplicates of a few slots at 10,000 validators.
+static PASSED: LazyLock<Memo<PassedCheck, ()>> = LazyLock::new(|| Memo::new(1 << 13));
+static DECODED: LazyLock<Memo<[u8; 96], Signature>> = LazyLock::new(|| Memo::new(1 << 13));
+
+fn passed_key(check: &SigCheck) -> PassedCheck {
+    (
+        check.key.to_bytes(),
+        check.message.0,
+        check.signature.to_bytes(),
+    )
+}
+
+/// Verifies `items`' signatures, batched (checks that passed before, on exactly the same key,
+/// root and signature, are not repeated); returns per item `Ok` or the message of the first
 /// signature that failed.
 pub fn verify_batch(items: &[Checked]) -> Vec<Result<(), String>> {
-    let triples: Vec<(PublicKey, Vec<u8>, Signature)> = items
+    // Each check's memo key (two point compressions) is built once.
+    let fresh: Vec<(&SigCheck, PassedCheck)> = items
         .iter()
         .flat_map(|item| item.checks.iter())
-        .map(|c| (c.key, c.message.0.to_vec(), c.signature))
+        .map(|check| (check, passed_key(check)))
+        .filter(|(_, key)| PASSED.get(key).is_none())
         .collect();
-    if !triples.is_empty() && bls::batch_verify(&triples) {
+    let triples: Vec<(PublicKey, Vec<u8>, Signature)> = fresh
+        .iter()
+        .map(|(c, _)| (c.key, c.message.0.to_vec(), c.signature))
+        .collect();
+    if triples.is_empty() || bls::batch_verify(&triples) {
+        for (_, key) in fresh {
+            PASSED.insert(key, ());
+        }
         return items.iter().map(|_| Ok(())).collect();
     }
     items
         .iter()
         .map(|item| {
             for check in &item.checks {
+                let key = passed_key(check);
+                if PASSED.get(&key).is_some() {
+                    continue;
+                }
                 if !check.signature.verify(&check.key, &check.message.0) {
                     return Err(format!("invalid {} signature", check.what));
                 }
+                PASSED.insert(key, ());
             }
             Ok(())
         })
         .collect()
 }
 
+/// `sig` decoded (and subgroup-checked), remembered for its duplicates.
+pub(crate) fn decoded_signature(sig: &BlsSignature) -> Option<Signature> {
+    signature(sig, "signature").ok()
+}
+
 fn signature(sig: &BlsSignature, what: &str) -> Result<Signature, String> {
-    Signature::from_bytes(&sig.0).map_err(|e| format!("{what}: {e}"))
+    if let Some(decoded) = DECODED.get(&sig.0) {
+        return Ok(decoded);
+    }
+    let decoded = Signature::from_bytes(&sig.0).map_err(|e| format!("{what}: {e}"))?;
+    DECODED.insert(sig.0, decoded);
+    Ok(decoded)
 }
 
 fn key_of(chain: &Chain, index: u64) -> Result<PublicKey, String> {
@@ -636,4 +680,66 @@ pub fn block_signature(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use mosaic_crypto::bls::SecretKey;
+
+    use super::*;
+
+    fn item(key: &SecretKey, signer: &SecretKey, root: [u8; 32]) -> Checked {
+        Checked {
+            checks: vec![SigCheck {
+                key: key.public_key(),
+                message: Root(root),
+                signature: signer.sign(&root),
+                what: "test",
+            }],
+            submission: Submission {
+                validator_index: 0,
+                kind: DutyKind::Attestation,
+                slot: 0,
+                arrival_ms: 0,
+                vote: Vote::None,
+            },
+        }
+    }
+
+    /// A check that passed is not repeated for an exact duplicate, but the same key and root
+    /// with another signature are checked, and a bad signature fails however often it comes.
+    #[test]
+    fn remembered_checks_cover_only_exact_duplicates() {
+        let key = SecretKey::random();
+        let other = SecretKey::random();
+        let root = rand_root();
+        let good = item(&key, &key, root);
+        assert_eq!(verify_batch(std::slice::from_ref(&good)), vec![Ok(())]);
+        assert_eq!(
+            verify_batch(&[good.clone(), good.clone()]),
+            vec![Ok(()), Ok(())]
+        );
+        let forged = item(&key, &other, root);
+        for _ in 0..2 {
+            let results = verify_batch(&[good.clone(), forged.clone()]);
+            assert_eq!(results[0], Ok(()));
+            assert_eq!(results[1], Err("invalid test signature".to_owned()));
+        }
+        assert!(verify_batch(&[forged])[0].is_err());
+    }
+
+    #[test]
+    fn decoded_signatures_are_the_signatures_sent() {
+        let signature = SecretKey::random().sign(b"m");
+        let bytes = BlsSignature(signature.to_bytes());
+        assert_eq!(decoded_signature(&bytes), Some(signature));
+        assert_eq!(decoded_signature(&bytes), Some(signature));
+        assert_eq!(decoded_signature(&BlsSignature([0xff; 96])), None);
+    }
+
+    fn rand_root() -> [u8; 32] {
+        SecretKey::random().public_key().to_bytes()[..32]
+            .try_into()
+            .unwrap()
+    }
 }

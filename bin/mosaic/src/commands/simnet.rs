@@ -596,8 +596,10 @@ async fn run_cluster(
         "failures": summary.failures,
         "slots": summary.slots,
         "slashable": slashable,
-        "blinded_blocks": simulator.blinded_blocks(),
-        "full_block_slots": simulator.full_block_slots(),
+        // Within the window, as the duties are: a block the nodes publish after the last
+        // slot, before they are stopped, is no duty of the run.
+        "blinded_blocks": simulator.blinded_blocks(window.first_slot..=window.last_slot),
+        "full_block_slots": simulator.full_block_slots(window.first_slot..=window.last_slot),
         "nodes": node_json,
         "events": events,
     });
