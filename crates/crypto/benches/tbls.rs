@@ -2,7 +2,8 @@
 //!
 //! For t-of-n in 3/4, 5/7, 7/10 and 11/16: partial sign, verify one partial, batch-verify 100
 //! partials (100/n validators, n partials each over that validator's message), combine t
-//! partials, recover a secret from t shares. Also batch verification of 100 signatures over one
+//! partials (shares 1..=t, whose Lagrange coefficients are integers, and a set with a common
+//! denominator), recover a secret from t shares. Also batch verification of 100 signatures over one
 //! message and over 100 distinct messages, and raw blst sign/verify.
 
 use std::collections::BTreeMap;
@@ -73,6 +74,17 @@ fn threshold(c: &mut Criterion) {
         assert!(tbls::combine_signatures(&quorum, t)
             .expect("combine")
             .verify(&secret.public_key(), MESSAGE));
+        // The first t shares (1..=t) have integer Lagrange coefficients; leaving out share t
+        // for share n gives a common denominator (e.g. 3 for shares 1, 2, 4).
+        let with_denominator: BTreeMap<u64, Signature> = shares
+            .iter()
+            .take(t as usize - 1)
+            .chain(shares.iter().last())
+            .map(|(i, s)| (*i, s.sign(MESSAGE)))
+            .collect();
+        assert!(tbls::combine_signatures(&with_denominator, t)
+            .expect("combine")
+            .verify(&secret.public_key(), MESSAGE));
         let batch = partial_batch(n, t);
         assert!(bls::batch_verify(&batch));
 
@@ -87,6 +99,9 @@ fn threshold(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("combine", &label), |b| {
             b.iter(|| tbls::combine_signatures(black_box(&quorum), t))
+        });
+        group.bench_function(BenchmarkId::new("combine_with_denominator", &label), |b| {
+            b.iter(|| tbls::combine_signatures(black_box(&with_denominator), t))
         });
         group.bench_function(BenchmarkId::new("recover_secret", &label), |b| {
             b.iter(|| tbls::recover_secret(black_box(&quorum_shares), t))

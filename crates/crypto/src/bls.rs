@@ -15,7 +15,7 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use crate::hexutil::decode_hex;
-use crate::{msm, Error};
+use crate::{hashed, msm, Error};
 
 /// The domain separation tag of Ethereum's proof-of-possession ciphersuite.
 pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -84,7 +84,8 @@ impl SecretKey {
 
     /// Signs `message` (hashed to G2 with [`DST`]).
     pub fn sign(&self, message: &[u8]) -> Signature {
-        Signature(self.0.sign(message, DST, &[]))
+        let hash = hashed::hash_to_g2(message);
+        Signature(hashed::sign(&hash, self.as_blst_scalar()).into())
     }
 
     /// blst's scalar, for the threshold arithmetic.
@@ -262,9 +263,7 @@ impl Signature {
 
     /// Whether this is a valid signature of `message` by `public_key`.
     pub fn verify(&self, public_key: &PublicKey, message: &[u8]) -> bool {
-        self.0
-            .verify(false, message, DST, &[], &public_key.point, false)
-            == BLST_ERROR::BLST_SUCCESS
+        verify_pairing(&[*public_key.as_affine()], &[message], self.as_affine())
     }
 
     pub(crate) fn as_affine(&self) -> &blst::blst_p2_affine {
@@ -362,11 +361,8 @@ pub fn aggregate_verify(
     if public_keys.is_empty() || public_keys.len() != messages.len() {
         return false;
     }
-    let refs: Vec<&min_pk::PublicKey> = public_keys.iter().map(|p| &p.point).collect();
-    signature
-        .0
-        .aggregate_verify(false, messages, DST, &refs, false)
-        == BLST_ERROR::BLST_SUCCESS
+    let keys: Vec<blst::blst_p1_affine> = public_keys.iter().map(|p| *p.as_affine()).collect();
+    verify_pairing(&keys, messages, signature.as_affine())
 }
 
 /// Verifies many `(public key, message, signature)` triples at once, with a random linear
@@ -397,11 +393,10 @@ fn batch_verify_random_combination(items: &[(PublicKey, Vec<u8>, Signature)]) ->
 
     let signatures: Vec<blst::blst_p2_affine> =
         items.iter().map(|(_, _, s)| *s.as_affine()).collect();
-    let Ok(combined_signature) =
-        Signature::from_affine(msm::g2(&signatures, &scalars, BATCH_RANDOM_BITS))
-    else {
+    let combined_signature = msm::g2(&signatures, &scalars, BATCH_RANDOM_BITS);
+    if msm::g2_is_infinity(&combined_signature) {
         return false;
-    };
+    }
 
     // Group items by message, keeping each item's random coefficient.
     let mut groups: BTreeMap<&[u8], (Vec<blst::blst_p1_affine>, Vec<u8>)> = BTreeMap::new();
@@ -413,14 +408,32 @@ fn batch_verify_random_combination(items: &[(PublicKey, Vec<u8>, Signature)]) ->
     let mut messages = Vec::with_capacity(groups.len());
     let mut combined_keys = Vec::with_capacity(groups.len());
     for (message, (points, group_scalars)) in &groups {
-        let Ok(key) = PublicKey::from_affine(msm::g1(points, group_scalars, BATCH_RANDOM_BITS))
-        else {
+        let key = msm::g1(points, group_scalars, BATCH_RANDOM_BITS);
+        if msm::g1_is_infinity(&key) {
             return false;
-        };
+        }
         messages.push(*message);
         combined_keys.push(key);
     }
-    aggregate_verify(&combined_keys, &messages, &combined_signature)
+    verify_pairing(&combined_keys, &messages, &combined_signature)
+}
+
+/// `e(g1, signature) = Π_i e(keys[i], H(messages[i]))`, with the messages' hashes remembered
+/// (see [`hashed`]), in one multi-pairing on the calling thread. Keys and signature are checked
+/// points (subgroup, not infinity).
+fn verify_pairing(
+    keys: &[blst::blst_p1_affine],
+    messages: &[&[u8]],
+    signature: &blst::blst_p2_affine,
+) -> bool {
+    if keys.is_empty() || keys.len() != messages.len() {
+        return false;
+    }
+    let hashes: Vec<blst::blst_p2_affine> = messages
+        .iter()
+        .map(|message| hashed::hash_to_g2(message).affine)
+        .collect();
+    hashed::pairing_check(keys, &hashes, signature)
 }
 
 #[cfg(test)]
@@ -455,6 +468,29 @@ mod tests {
                 .to_bytes(),
             *sk.to_bytes()
         );
+    }
+
+    /// Signing and verifying with remembered message hashes agree with blst's own hashing
+    /// functions, for valid and invalid signatures.
+    #[test]
+    fn hashed_signing_and_verification_match_blst() {
+        for round in 0u8..8 {
+            let key = SecretKey::random();
+            let message = [round; 32];
+            let signature = key.sign(&message);
+            let reference = key.0.sign(&message, DST, &[]);
+            assert_eq!(signature.0, reference);
+            let public = key.public_key();
+            assert!(signature.verify(&public, &message));
+            assert!(!signature.verify(&public, &[round ^ 1; 32]));
+            assert!(!signature.verify(&SecretKey::random().public_key(), &message));
+            let other = SecretKey::random().sign(&message);
+            assert!(!other.verify(&public, &message));
+            assert_eq!(
+                reference.verify(false, &[round ^ 1; 32], DST, &[], &public.point, false),
+                BLST_ERROR::BLST_VERIFY_FAIL
+            );
+        }
     }
 
     #[test]

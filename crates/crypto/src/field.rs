@@ -29,6 +29,15 @@ impl Fr {
         Self(out)
     }
 
+    /// The field element equal to `value`.
+    pub(crate) fn from_u128(value: u128) -> Self {
+        let limbs = [value as u64, (value >> 64) as u64, 0, 0];
+        let mut out = blst_fr::default();
+        // SAFETY: as in `from_u64`: four u64 limbs, all below 2^128 < r.
+        unsafe { blst::blst_fr_from_uint64(&mut out, limbs.as_ptr()) };
+        Self(out)
+    }
+
     /// The field element for a canonical scalar (already reduced modulo r).
     pub(crate) fn from_scalar(scalar: &blst_scalar) -> Self {
         let mut out = blst_fr::default();

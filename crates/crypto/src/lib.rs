@@ -6,6 +6,7 @@
 pub mod bls;
 mod error;
 mod field;
+mod hashed;
 mod hexutil;
 pub mod keystore;
 mod msm;

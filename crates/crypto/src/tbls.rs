@@ -110,20 +110,137 @@ pub fn recover_public_key(
 }
 
 /// Combines at least `threshold` partial signatures over the same message into the group
-/// signature (Lagrange in G2, one multi-scalar multiplication). Partial signatures are not
-/// verified here.
+/// signature (Lagrange in G2). Partial signatures are not verified here.
+///
+/// For the small share indices of real clusters, the Lagrange coefficients are fractions of
+/// small integers: `λ_i = a_i / d`. The combination is then `(Σ a_i·σ_i) · d⁻¹`, one
+/// multi-scalar multiplication with few-bit scalars and, unless `d = 1` (as for shares 1, 2, 3),
+/// one full-width multiplication, instead of a full-width multiplication per share. Other index
+/// sets use the full-width coefficients; both give the same point.
 pub fn combine_signatures(
     partials: &BTreeMap<ShareIndex, Signature>,
     threshold: u64,
 ) -> Result<Signature, Error> {
     let chosen = choose(partials, threshold)?;
     let indices: Vec<ShareIndex> = chosen.iter().map(|(index, _)| *index).collect();
-    let scalars = lagrange_scalars_le(&indices)?;
     let points: Vec<blst::blst_p2_affine> =
         chosen.iter().map(|(_, sig)| *sig.as_affine()).collect();
-    Signature::from_affine(msm::g2(&points, &scalars, SCALAR_BITS)).map_err(|_| Error::Degenerate {
+    let combined = match IntegerLagrange::at_zero(&indices).and_then(|l| l.combine_g2(&points)) {
+        Some(combined) => combined,
+        None => msm::g2(&points, &lagrange_scalars_le(&indices)?, SCALAR_BITS),
+    };
+    Signature::from_affine(combined).map_err(|_| Error::Degenerate {
         what: "signature (the point at infinity)",
     })
+}
+
+/// Numerators up to this many bits are combined by a joint double-and-add
+/// ([`msm::g2_small`]), wider ones by [`msm::g2`].
+const SMALL_SCALAR_BITS: usize = 8;
+
+/// Lagrange coefficients at 0 over the integers: `λ_i = numerators[i] / denominator`, with
+/// `denominator > 0` the least common denominator.
+#[derive(Debug, PartialEq, Eq)]
+struct IntegerLagrange {
+    numerators: Vec<i128>,
+    denominator: u128,
+}
+
+impl IntegerLagrange {
+    /// The coefficients for distinct nonzero `xs`, or `None` if there are none or an
+    /// intermediate product overflows i128.
+    fn at_zero(xs: &[ShareIndex]) -> Option<Self> {
+        // λ_i = Π_{j≠i} x_j / Π_{j≠i} (x_j − x_i), each fraction kept in lowest terms.
+        let mut fractions = Vec::with_capacity(xs.len());
+        for (i, xi) in xs.iter().enumerate() {
+            let xi = i128::from(*xi);
+            let (mut numerator, mut denominator) = (1i128, 1i128);
+            for (j, xj) in xs.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let xj = i128::from(*xj);
+                numerator = numerator.checked_mul(xj)?;
+                denominator = denominator.checked_mul(xj.checked_sub(xi)?)?;
+                if denominator == 0 {
+                    return None;
+                }
+                let divisor = gcd(numerator.unsigned_abs(), denominator.unsigned_abs());
+                let divisor = i128::try_from(divisor).ok()?;
+                numerator /= divisor;
+                denominator /= divisor;
+            }
+            if denominator < 0 {
+                numerator = numerator.checked_neg()?;
+                denominator = denominator.checked_neg()?;
+            }
+            fractions.push((numerator, denominator.unsigned_abs()));
+        }
+        let denominator = fractions
+            .iter()
+            .try_fold(1u128, |lcm, (_, d)| (lcm / gcd(lcm, *d)).checked_mul(*d))?;
+        let numerators = fractions
+            .iter()
+            .map(|(numerator, d)| numerator.checked_mul(i128::try_from(denominator / d).ok()?))
+            .collect::<Option<Vec<i128>>>()?;
+        (!numerators.is_empty()).then_some(Self {
+            numerators,
+            denominator,
+        })
+    }
+
+    /// `Σ λ_i · points[i]` in G2 (`None` only if the denominator had no inverse, which a
+    /// nonzero integer below 2^128 < r always has).
+    fn combine_g2(&self, points: &[blst::blst_p2_affine]) -> Option<blst::blst_p2_affine> {
+        // Bits of the widest numerator (at most 128, as they are i128), at least 1.
+        let nbits = self
+            .numerators
+            .iter()
+            .map(|n| 128 - n.unsigned_abs().leading_zeros())
+            .max()
+            .unwrap_or(0)
+            .max(1) as usize;
+        let signed_points: Vec<blst::blst_p2_affine> = self
+            .numerators
+            .iter()
+            .zip(points)
+            .map(|(numerator, point)| {
+                if *numerator < 0 {
+                    msm::g2_negate(point)
+                } else {
+                    *point
+                }
+            })
+            .collect();
+        let sum = if nbits <= SMALL_SCALAR_BITS {
+            let scalars: Vec<u128> = self.numerators.iter().map(|n| n.unsigned_abs()).collect();
+            msm::g2_small(&signed_points, &scalars, nbits)
+        } else {
+            let nbytes = nbits.div_ceil(8);
+            let scalars: Vec<u8> = self
+                .numerators
+                .iter()
+                .flat_map(|n| n.unsigned_abs().to_le_bytes().into_iter().take(nbytes))
+                .collect();
+            msm::g2(&signed_points, &scalars, nbits)
+        };
+        if self.denominator == 1 {
+            return Some(sum);
+        }
+        let inverse = Fr::from_u128(self.denominator).inverse()?;
+        Some(msm::g2_mul(
+            &sum,
+            inverse.to_le_bytes().as_ref(),
+            SCALAR_BITS,
+        ))
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// The `threshold` entries with the smallest indices, after checking the threshold and indices.
@@ -354,6 +471,84 @@ mod tests {
         partials.insert(2, shares[&2].sign(b"other"));
         let combined = combine_signatures(&partials, 3).unwrap();
         assert!(!combined.verify(&secret.public_key(), b"m"));
+    }
+
+    #[test]
+    fn integer_lagrange_coefficients_of_small_index_sets() {
+        // Shares 1, 2, 3: λ = 3, −3, 1 with no denominator.
+        assert_eq!(
+            IntegerLagrange::at_zero(&[1, 2, 3]),
+            Some(IntegerLagrange {
+                numerators: vec![3, -3, 1],
+                denominator: 1
+            })
+        );
+        // Shares 1, 2, 4: λ = 8/3, −2, 1/3.
+        assert_eq!(
+            IntegerLagrange::at_zero(&[1, 2, 4]),
+            Some(IntegerLagrange {
+                numerators: vec![8, -6, 1],
+                denominator: 3
+            })
+        );
+        assert_eq!(
+            IntegerLagrange::at_zero(&[7]),
+            Some(IntegerLagrange {
+                numerators: vec![1],
+                denominator: 1
+            })
+        );
+        // Products that overflow 128 bits take the full-width path.
+        assert_eq!(
+            IntegerLagrange::at_zero(&[u64::MAX - 2, u64::MAX - 1, u64::MAX]),
+            None
+        );
+    }
+
+    /// Every nonempty subset of shares 1..=n (n ≤ 10) and some large indices: the integer
+    /// coefficients equal the field coefficients, and both combinations give the same point.
+    #[test]
+    fn integer_and_full_width_combinations_agree() {
+        let mut sets: Vec<Vec<u64>> = (1u32..1 << 10).map(|mask| subset(10, mask)).collect();
+        sets.push(vec![1, 5, 9, 13, 16]);
+        sets.push((1..=16).collect());
+        sets.push((1..=11).map(|i| i * 3).collect());
+        sets.push(vec![1, 1 << 40, 1 << 41]);
+        let mut integer_path = 0;
+        for set in &sets {
+            let field = lagrange_at_zero(set).unwrap();
+            let Some(integer) = IntegerLagrange::at_zero(set) else {
+                continue;
+            };
+            integer_path += 1;
+            let inverse = Fr::from_u128(integer.denominator).inverse().unwrap();
+            for (numerator, expected) in integer.numerators.iter().zip(&field) {
+                let magnitude = Fr::from_u128(numerator.unsigned_abs());
+                let value = if *numerator < 0 {
+                    Fr::from_u64(0).sub(&magnitude)
+                } else {
+                    magnitude
+                };
+                assert_eq!(
+                    *value.mul(&inverse).to_le_bytes(),
+                    *expected.to_le_bytes(),
+                    "{set:?}"
+                );
+            }
+            // Combining in G2 (one subset of each size is enough for the costly part).
+            if set.len() <= 3 || set.len() >= 10 || set.len() == 5 {
+                let points: Vec<blst::blst_p2_affine> = set
+                    .iter()
+                    .map(|i| *SecretKey::random().sign(&i.to_le_bytes()).as_affine())
+                    .collect();
+                let full = msm::g2(&points, &lagrange_scalars_le(set).unwrap(), SCALAR_BITS);
+                assert_eq!(integer.combine_g2(&points), Some(full), "{set:?}");
+            }
+        }
+        assert!(
+            integer_path >= 1023,
+            "the small index sets take the integer path"
+        );
     }
 
     fn subset(n: u64, mask: u32) -> Vec<u64> {
