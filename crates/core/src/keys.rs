@@ -1,7 +1,7 @@
 //! The public key material the pipeline verifies against: for each distributed validator, its
 //! group (DV) public key and the public share of every operator, keyed by 1-based share index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use mosaic_cluster::Lock;
 use mosaic_crypto::bls::PublicKey;
@@ -32,6 +32,35 @@ pub enum KeysError {
         /// The decoding error.
         source: mosaic_crypto::Error,
     },
+}
+
+/// Public keys this node already holds in checked form (the cluster's DV keys), by compressed
+/// bytes. Keys in peers' messages and consensus values are looked up here instead of being
+/// decompressed and subgroup-checked again; a key not found is decoded and checked in full.
+#[derive(Debug, Clone, Default)]
+pub struct KnownKeys(HashMap<[u8; 48], PublicKey>);
+
+impl KnownKeys {
+    /// The keys `keys`.
+    pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        Self(keys.into_iter().map(|key| (key.to_bytes(), key)).collect())
+    }
+
+    /// Decodes a hex public key (optional `0x` prefix): a lookup for a known key, else
+    /// [`PublicKey::from_hex`] with its checks and errors.
+    pub fn parse_hex(&self, text: &str) -> Result<PublicKey, mosaic_crypto::Error> {
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text);
+        let mut bytes = [0u8; 48];
+        if hex::decode_to_slice(digits, &mut bytes).is_ok() {
+            if let Some(key) = self.0.get(&bytes) {
+                return Ok(*key);
+            }
+        }
+        PublicKey::from_hex(text)
+    }
 }
 
 /// One distributed validator's public keys.
@@ -113,6 +142,39 @@ mod tests {
     use mosaic_crypto::tbls;
 
     use super::*;
+
+    #[test]
+    fn known_keys_are_looked_up_and_others_checked_in_full() {
+        let known = SecretKey::random().public_key();
+        let other = SecretKey::random().public_key();
+        let keys = KnownKeys::new([known]);
+        assert_eq!(keys.parse_hex(&known.to_hex()).unwrap(), known);
+        assert_eq!(
+            keys.parse_hex(&known.to_hex().replacen("0x", "0X", 1))
+                .unwrap(),
+            known
+        );
+        assert_eq!(keys.parse_hex(&known.to_hex()[2..]).unwrap(), known);
+        // Not known: still decoded, with the full checks.
+        assert_eq!(keys.parse_hex(&other.to_hex()).unwrap(), other);
+        // One changed byte of a known key is not that key: it fails the full checks or is
+        // another valid point, never the known key.
+        let mut bytes = known.to_bytes();
+        bytes[47] ^= 1;
+        if let Ok(key) = keys.parse_hex(&hex::encode(bytes)) {
+            assert_ne!(key, known);
+        }
+        // A point outside the subgroup (x = 0: a point of order 3), the infinity encoding, a
+        // short key and bad hex are refused as before.
+        let mut off_curve = [0u8; 48];
+        off_curve[0] = 0x80;
+        assert!(keys.parse_hex(&hex::encode(off_curve)).is_err());
+        let mut infinity = [0u8; 48];
+        infinity[0] = 0xc0;
+        assert!(keys.parse_hex(&hex::encode(infinity)).is_err());
+        assert!(keys.parse_hex(&known.to_hex()[..90]).is_err());
+        assert!(keys.parse_hex("0xzz").is_err());
+    }
 
     #[test]
     fn rejects_zero_share_index_and_accepts_one() {

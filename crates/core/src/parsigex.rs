@@ -18,6 +18,7 @@ use mosaic_types::{BlsSignature, Slot};
 use prost::Message;
 
 use crate::duty::Duty;
+use crate::keys::KnownKeys;
 use crate::signeddata::{SignedData, SignedDataError};
 
 /// One partial signature of one validator.
@@ -179,15 +180,30 @@ pub fn encode<P: Preset>(duty: Duty, partials: &[PartialSigned<P>]) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// The duty a `ParSigExMsg` names, if it decodes and the duty is within `horizon` of
+/// `current_slot`; read without checking its partial signatures. `None` otherwise ([`decode`]
+/// then says why).
+pub fn duty_of(bytes: &[u8], current_slot: Slot, horizon: SlotHorizon) -> Option<Duty> {
+    let duty = pb::ParSigExMsg::decode(bytes)
+        .ok()?
+        .duty
+        .as_ref()
+        .and_then(Duty::from_pb)?;
+    horizon.check(duty, current_slot).ok()?;
+    Some(duty)
+}
+
 /// Decodes a `ParSigExMsg` from `sender` (a label such as its peer ID) and checks it: the duty
 /// within `horizon` of `current_slot`, every partial's share index the one
-/// `share_index_by_peer` assigns to `sender`, keys, signatures and data well formed.
+/// `share_index_by_peer` assigns to `sender`, keys, signatures and data well formed. Validator
+/// keys found in `known_keys` are taken from there; others are decoded and checked in full.
 pub fn decode<P: Preset, K: Ord + std::borrow::Borrow<str>>(
     bytes: &[u8],
     sender: &str,
     share_index_by_peer: &BTreeMap<K, u64>,
     current_slot: Slot,
     horizon: SlotHorizon,
+    known_keys: &KnownKeys,
 ) -> Result<(Duty, Vec<PartialSigned<P>>), ParSigExError> {
     let message =
         pb::ParSigExMsg::decode(bytes).map_err(|e| ParSigExError::Decode(e.to_string()))?;
@@ -205,10 +221,12 @@ pub fn decode<P: Preset, K: Ord + std::borrow::Borrow<str>>(
     for (key, partial) in set {
         verify_peer_share_idx(share_index_by_peer, sender, i64::from(partial.share_idx))
             .map_err(|error| ParSigExError::Binding(error, duty))?;
-        let dv_pubkey = PublicKey::from_hex(&key).map_err(|_| ParSigExError::BadKey {
-            duty,
-            key: key.clone(),
-        })?;
+        let dv_pubkey = known_keys
+            .parse_hex(&key)
+            .map_err(|_| ParSigExError::BadKey {
+                duty,
+                key: key.clone(),
+            })?;
         let signature =
             Signature::from_bytes(&partial.signature).map_err(|_| ParSigExError::BadSignature {
                 duty,
@@ -260,19 +278,35 @@ mod tests {
         ahead: 16,
     };
 
+    /// `decode` from `sender` among [`peers`], at `current_slot`, within [`HORIZON`], with no
+    /// known keys (every key decoded in full).
+    fn decode_from(
+        bytes: &[u8],
+        sender: &str,
+        current_slot: Slot,
+    ) -> Result<(Duty, Vec<PartialSigned<Minimal>>), ParSigExError> {
+        decode::<Minimal, _>(
+            bytes,
+            sender,
+            &peers(),
+            current_slot,
+            HORIZON,
+            &KnownKeys::default(),
+        )
+    }
+
     #[test]
     fn round_trips_and_binds_to_the_sender() {
         let duty = Duty::new(24, crate::DutyType::Randao);
         let bytes = encode(duty, &[partial(4)]);
-        let (decoded_duty, partials) =
-            decode::<Minimal, _>(&bytes, "bob", &peers(), 24, HORIZON).unwrap();
+        let (decoded_duty, partials) = decode_from(&bytes, "bob", 24).unwrap();
         assert_eq!(decoded_duty, duty);
         assert_eq!(partials, vec![partial(4)]);
 
         // The same message from another sender claims someone else's share index.
-        let error = decode::<Minimal, _>(&bytes, "alice", &peers(), 24, HORIZON).unwrap_err();
+        let error = decode_from(&bytes, "alice", 24).unwrap_err();
         assert_eq!(error.reason(), "share_idx_mismatch");
-        let error = decode::<Minimal, _>(&bytes, "mallory", &peers(), 24, HORIZON).unwrap_err();
+        let error = decode_from(&bytes, "mallory", 24).unwrap_err();
         assert_eq!(error.reason(), "unknown_peer");
     }
 
@@ -288,11 +322,7 @@ mod tests {
         assert_eq!(messages.len(), 2);
         let decoded: Vec<_> = messages
             .iter()
-            .flat_map(|bytes| {
-                decode::<Minimal, _>(bytes, "bob", &peers(), 24, HORIZON)
-                    .unwrap()
-                    .1
-            })
+            .flat_map(|bytes| decode_from(bytes, "bob", 24).unwrap().1)
             .collect();
         assert_eq!(decoded, vec![partial(4), second]);
         // Different validators share one message.
@@ -306,36 +336,53 @@ mod tests {
     fn horizon_bounds_are_inclusive() {
         let at = |slot| encode(Duty::new(slot, crate::DutyType::Randao), &[partial(1)]);
         for slot in [8, 24, 40] {
-            assert!(decode::<Minimal, _>(&at(slot), "alice", &peers(), 24, HORIZON).is_ok());
+            assert!(decode_from(&at(slot), "alice", 24).is_ok());
         }
         for slot in [7, 41] {
-            let error =
-                decode::<Minimal, _>(&at(slot), "alice", &peers(), 24, HORIZON).unwrap_err();
+            let error = decode_from(&at(slot), "alice", 24).unwrap_err();
             assert_eq!(error.reason(), "outside_horizon", "slot {slot}");
         }
     }
 
     #[test]
+    fn the_duty_is_read_only_from_a_decodable_message_within_the_horizon() {
+        let duty = Duty::new(24, crate::DutyType::Randao);
+        let bytes = encode(duty, &[partial(4)]);
+        assert_eq!(duty_of(&bytes, 24, HORIZON), Some(duty));
+        // The horizon's edges: 8 and 40 are inside at slot 24, 7 and 41 not.
+        for (slot, inside) in [(8, true), (40, true), (7, false), (41, false)] {
+            let at = Duty::new(slot, crate::DutyType::Randao);
+            let bytes = encode(at, &[partial(4)]);
+            assert_eq!(
+                duty_of(&bytes, 24, HORIZON),
+                inside.then_some(at),
+                "slot {slot}"
+            );
+        }
+        assert_eq!(duty_of(b"\xff\xff", 24, HORIZON), None);
+        let no_duty = pb::ParSigExMsg {
+            duty: None,
+            data_set: None,
+        }
+        .encode_to_vec();
+        assert_eq!(duty_of(&no_duty, 24, HORIZON), None);
+    }
+
+    #[test]
     fn malformed_messages_are_refused() {
         assert_eq!(
-            decode::<Minimal, _>(b"\xff\xff", "alice", &peers(), 0, HORIZON)
-                .unwrap_err()
-                .reason(),
+            decode_from(b"\xff\xff", "alice", 0).unwrap_err().reason(),
             "decode"
         );
         let empty = encode::<Minimal>(Duty::new(1, crate::DutyType::Randao), &[]);
         assert_eq!(
-            decode::<Minimal, _>(&empty, "alice", &peers(), 1, HORIZON)
-                .unwrap_err()
-                .reason(),
+            decode_from(&empty, "alice", 1).unwrap_err().reason(),
             "empty"
         );
         // Randao data under an attester duty does not decode.
         let wrong = encode(Duty::new(1, crate::DutyType::Attester), &[partial(1)]);
         assert_eq!(
-            decode::<Minimal, _>(&wrong, "alice", &peers(), 1, HORIZON)
-                .unwrap_err()
-                .reason(),
+            decode_from(&wrong, "alice", 1).unwrap_err().reason(),
             "bad_data"
         );
     }

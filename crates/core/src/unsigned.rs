@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::duty::DutyType;
+use crate::keys::KnownKeys;
 
 /// Why an unsigned data set could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -205,8 +206,13 @@ impl<P: Preset> UnsignedDataSet<P> {
         }
     }
 
-    /// Decodes a decided (or proposed) `Any` for `duty_type`.
-    pub fn from_any(duty_type: DutyType, any: &pb::Any) -> Result<Self, UnsignedDataError> {
+    /// Decodes a decided (or proposed) `Any` for `duty_type` (validator keys looked up in
+    /// `known_keys`, others checked in full).
+    pub fn from_any(
+        duty_type: DutyType,
+        any: &pb::Any,
+        known_keys: &KnownKeys,
+    ) -> Result<Self, UnsignedDataError> {
         if !Self::is_consensus_duty(duty_type) {
             return Err(UnsignedDataError::NotAConsensusDuty(duty_type));
         }
@@ -217,7 +223,8 @@ impl<P: Preset> UnsignedDataSet<P> {
             .map_err(|e| UnsignedDataError::Protobuf(e.to_string()))?;
         let mut data = BTreeMap::new();
         for (key, bytes) in &proto.set {
-            let pubkey = PublicKey::from_hex(key)
+            let pubkey = known_keys
+                .parse_hex(key)
                 .map_err(|_| UnsignedDataError::BadKey { key: key.clone() })?;
             data.insert(pubkey, UnsignedData::from_json(duty_type, key, bytes)?);
         }

@@ -85,6 +85,8 @@ pub struct Core<P: Preset> {
     pub share_index_by_peer: BTreeMap<String, u64>,
     /// The cluster's validators.
     pub validators: Vec<PublicKey>,
+    /// The validators' keys by compressed bytes (decoding them from peers is a lookup).
+    pub known_keys: Arc<mosaic_core::keys::KnownKeys>,
     /// Each validator's public share held by this node: `(DV key, share key)`.
     pub own_shares: Vec<(PublicKey, PublicKey)>,
     /// The lock's pre-signed builder registrations (empty unless the builder API is enabled).
@@ -98,6 +100,9 @@ pub struct Core<P: Preset> {
     pub byzantine: bool,
     /// The cluster's InfoSync agreements (which proposal types the cluster may use).
     pub infosync: Arc<crate::infosync::InfoSync>,
+    /// Peers' partial-signature sets held back while enough of their duty's sets are in
+    /// progress (see [`crate::gate`]): their message bytes, the gate keeping their senders.
+    pub peer_sets: crate::gate::SetGate<Vec<u8>>,
 }
 
 impl<P: Preset> Core<P> {
@@ -168,20 +173,20 @@ impl<P: Preset> Core<P> {
         }
     }
 
-    /// Takes this node's own partial signatures of `duty` (already verified by the validator
-    /// API), stores them and sends them to the peers.
-    pub async fn submit_own(&self, duty: Duty, partials: Vec<(PublicKey, SignedData<P>)>) {
+    /// Takes this node's own partial signatures of `duty` (verified, and decoded, by the
+    /// validator API), stores them and sends them to the peers.
+    pub async fn submit_own(
+        &self,
+        duty: Duty,
+        partials: Vec<(PublicKey, SignedData<P>, Signature)>,
+    ) {
         let partials: Vec<PartialSigned<P>> = partials
             .into_iter()
-            .filter_map(|(dv_pubkey, data)| {
-                // The validator API decoded and verified it already: this cannot fail.
-                let signature = Signature::from_bytes(&data.signature().0).ok()?;
-                Some(PartialSigned {
-                    dv_pubkey,
-                    data,
-                    signature,
-                    share_index: self.share_index,
-                })
+            .map(|(dv_pubkey, data, signature)| PartialSigned {
+                dv_pubkey,
+                data,
+                signature,
+                share_index: self.share_index,
             })
             .collect();
         for partial in &partials {
@@ -211,27 +216,90 @@ impl<P: Preset> Core<P> {
                 }
             }
         });
+        self.peer_sets.begin_own(duty);
         self.sigpipe.ingest(duty, &partials, Source::Own).await;
+        let released = self.peer_sets.end_own(duty);
+        self.process_peer_sets(duty, released).await;
+        self.trim_peer_sets();
     }
 
-    /// Takes a peer's `ParSigExMsg`.
-    pub async fn receive_partials(&self, from: &str, bytes: &[u8]) {
-        match parsigex::decode::<P, String>(
-            bytes,
-            from,
-            &self.share_index_by_peer,
-            self.current_slot(),
-            self.horizon(),
-        ) {
-            Ok((duty, partials)) => {
-                self.sigpipe
-                    .ingest(duty, &partials, Source::Peer(from.to_string()))
-                    .await;
+    /// Takes a peer's `ParSigExMsg`. A set is held back while enough other sets of its duty
+    /// are in progress to reach the threshold (see [`crate::gate`]); the sets released when
+    /// those end are processed here too.
+    pub async fn receive_partials(&self, from: String, bytes: Vec<u8>) {
+        let Some(duty) = parsigex::duty_of(&bytes, self.current_slot(), self.horizon()) else {
+            // Undecodable, without a duty or outside the horizon: judged (and refused) by the
+            // full decoding, never kept in the gate's bookkeeping.
+            self.decode_and_ingest(from, bytes).await;
+            return;
+        };
+        let Some(bytes) = self.peer_sets.admit_peer(duty, &from, bytes) else {
+            return;
+        };
+        self.process_peer_sets(duty, vec![(from, bytes)]).await;
+        self.trim_peer_sets();
+    }
+
+    /// Forgets the gate's bookkeeping of duties more than two epochs old.
+    fn trim_peer_sets(&self) {
+        self.peer_sets.trim(
+            self.current_slot()
+                .saturating_sub(self.chain.slots_per_epoch() * 2),
+        );
+    }
+
+    /// Processes peers' sets of `duty` that are in progress, and the sets their ending
+    /// releases, until none is left.
+    async fn process_peer_sets(&self, duty: Duty, mut ready: Vec<(String, Vec<u8>)>) {
+        while !ready.is_empty() {
+            let outcomes =
+                futures_util::future::join_all(ready.drain(..).map(|(from, bytes)| async {
+                    let accepted = self.decode_and_ingest(from.clone(), bytes).await;
+                    (from, accepted)
+                }))
+                .await;
+            for (from, accepted) in outcomes {
+                ready.extend(self.peer_sets.end_peer(duty, &from, accepted));
             }
-            Err(error) => {
+        }
+    }
+
+    /// Decodes a peer's `ParSigExMsg` (checking every signature's subgroup membership, so on
+    /// the blocking pool, not on the async runtime's workers) and ingests its partials. True
+    /// if every partial in it was accepted.
+    async fn decode_and_ingest(&self, from: String, bytes: Vec<u8>) -> bool {
+        let share_index_by_peer = self.share_index_by_peer.clone();
+        let known_keys = Arc::clone(&self.known_keys);
+        let (current_slot, horizon) = (self.current_slot(), self.horizon());
+        let sender = from.clone();
+        let decoded = tokio::task::spawn_blocking(move || {
+            parsigex::decode::<P, String>(
+                &bytes,
+                &sender,
+                &share_index_by_peer,
+                current_slot,
+                horizon,
+                &known_keys,
+            )
+        })
+        .await;
+        match decoded {
+            Ok(Ok((duty, partials))) => {
+                self.sigpipe
+                    .ingest(duty, &partials, Source::Peer(from))
+                    .await
+                    == 0
+            }
+            Ok(Err(error)) => {
                 self.metrics
-                    .parsig_rejected("unknown", error.reason(), from);
-                tracing::warn!(peer = from, %error, "partial signature message dropped");
+                    .parsig_rejected("unknown", error.reason(), &from);
+                tracing::warn!(peer = %from, %error, "partial signature message dropped");
+                false
+            }
+            // The runtime is shutting down: the message was not judged.
+            Err(error) => {
+                tracing::debug!(peer = %from, %error, "partial signature message left undecoded");
+                false
             }
         }
     }

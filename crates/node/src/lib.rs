@@ -7,6 +7,7 @@ pub mod broadcast;
 mod byzantine;
 pub mod core;
 mod duties;
+pub mod gate;
 pub mod infosync;
 pub mod node;
 pub mod peerinfo;

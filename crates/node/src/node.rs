@@ -347,6 +347,9 @@ pub async fn start<P: Preset>(
         consensus: consensus_tx.clone(),
         share_index: own.index as u64 + 1,
         share_index_by_peer,
+        known_keys: Arc::new(mosaic_core::keys::KnownKeys::new(
+            validators.iter().copied(),
+        )),
         validators,
         own_shares,
         registrations,
@@ -354,6 +357,7 @@ pub async fn start<P: Preset>(
         proposals_started: Default::default(),
         byzantine: config.byzantine,
         infosync,
+        peer_sets: crate::gate::SetGate::new(threshold),
     });
 
     let consensus = Consensus::new(ConsensusConfig {
@@ -433,7 +437,7 @@ fn slashability_check<P: Preset>(core: Arc<Core<P>>) -> mosaic_core::consensus::
                 .map(|_| ())
                 .map_err(|error| format!("undecodable priority result: {error}"));
         }
-        let set = UnsignedDataSet::<P>::from_any(duty.duty_type, value)
+        let set = UnsignedDataSet::<P>::from_any(duty.duty_type, value, &core.known_keys)
             .map_err(|error| format!("undecodable proposal: {error}"))?;
         for (pubkey, datum) in &set.data {
             let verdict = match datum {
@@ -572,7 +576,7 @@ async fn run_consensus<P: Preset>(
                         core.infosync.decided(duty, &value);
                         continue;
                     }
-                    match UnsignedDataSet::<P>::from_any(duty.duty_type, &value) {
+                    match UnsignedDataSet::<P>::from_any(duty.duty_type, &value, &core.known_keys) {
                         Ok(set) => {
                             match core.dutydb.store(duty, &set) {
                                 Ok(()) => {}
@@ -590,7 +594,7 @@ async fn run_consensus<P: Preset>(
                                     tracing::error!(%duty, %error, "decided value not stored");
                                 }
                             }
-                            tracing::debug!(%duty, round, validators = set.data.len(), "decided");
+                            tracing::debug!(%duty, round, validators = set.data.len(), elapsed_ms = elapsed.as_millis() as u64, "decided");
                         }
                         Err(error) => {
                             core.tracker.failed(duty, "undecodable_decision");
@@ -653,7 +657,7 @@ async fn run_p2p_events<P: Preset>(
             } => {
                 let core = core.clone();
                 let from = from.to_string();
-                tokio::spawn(async move { core.receive_partials(&from, &bytes).await });
+                tokio::spawn(async move { core.receive_partials(from, bytes).await });
             }
             P2pEvent::Request {
                 from,

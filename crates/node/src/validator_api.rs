@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mosaic_core::signeddata::SignedData;
 use mosaic_core::Duty;
-use mosaic_crypto::bls::PublicKey;
+use mosaic_crypto::bls::{PublicKey, Signature};
 use mosaic_types::consensus::altair::SyncCommitteeContribution;
 use mosaic_types::consensus::phase0::AttestationData;
 use mosaic_types::consensus::versioned::{Attestation, ProducedBlock};
@@ -120,10 +120,11 @@ impl<P: Preset> Backend<P> for NodeBackend<P> {
 
     async fn submit_partials(
         &self,
-        partials: Vec<(PublicKey, SignedData<P>)>,
+        partials: Vec<(PublicKey, SignedData<P>, Signature)>,
     ) -> Result<(), BackendError> {
-        let mut by_duty: BTreeMap<Duty, Vec<(PublicKey, SignedData<P>)>> = BTreeMap::new();
-        for (dv_pubkey, data) in partials {
+        let mut by_duty: BTreeMap<Duty, Vec<(PublicKey, SignedData<P>, Signature)>> =
+            BTreeMap::new();
+        for (dv_pubkey, data, signature) in partials {
             if matches!(data, SignedData::BuilderRegistration(_)) {
                 continue;
             }
@@ -134,7 +135,10 @@ impl<P: Preset> Backend<P> for NodeBackend<P> {
                     dv_pubkey.to_hex()
                 ))
             })?;
-            by_duty.entry(duty).or_default().push((dv_pubkey, data));
+            by_duty
+                .entry(duty)
+                .or_default()
+                .push((dv_pubkey, data, signature));
         }
         for (duty, partials) in by_duty {
             self.core.submit_own(duty, partials).await;

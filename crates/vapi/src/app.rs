@@ -1,5 +1,6 @@
 //! The shared state of the handlers and the checks every submission goes through.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -44,15 +45,33 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
         }
     }
 
-    /// Hands verified partials to the backend (nothing to do for an empty submission).
+    /// Hands verified partials to the backend with their signatures as `verified` decoded them
+    /// (a signature verified on its own, outside `verified`, is decoded here); nothing to do for
+    /// an empty submission.
     pub(crate) async fn submit(
         &self,
         partials: Vec<(PublicKey, SignedData<P>)>,
+        verified: &Verified,
     ) -> Result<(), ApiError> {
         if partials.is_empty() {
             return Ok(());
         }
-        self.wait(self.backend.submit_partials(partials)).await
+        let mut with_signatures = Vec::with_capacity(partials.len());
+        for (dv, data) in partials {
+            let bytes = data.signature();
+            let signature = match verified.signature(&bytes) {
+                Some(signature) => signature,
+                None => Signature::from_bytes(&bytes.0).map_err(|error| {
+                    ApiError::bad_request(format!(
+                        "partial signature of validator {}: {error}",
+                        dv.to_hex()
+                    ))
+                })?,
+            };
+            with_signatures.push((dv, data, signature));
+        }
+        self.wait(self.backend.submit_partials(with_signatures))
+            .await
     }
 
     /// The epoch of `slot`.
@@ -112,7 +131,7 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
             .is_ok_and(|result| result.is_ok())
     }
 
-    pub(crate) async fn verify(&self, checks: Vec<SignatureCheck>) -> Result<(), ApiError> {
+    pub(crate) async fn verify(&self, checks: Vec<SignatureCheck>) -> Result<Verified, ApiError> {
         let result = tokio::task::spawn_blocking(move || run_checks(checks))
             .await
             .map_err(|error| ApiError::internal(format!("signature check failed: {error}")))?;
@@ -120,6 +139,17 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
             tracing::warn!(reason = %error.message, "rejected a validator client submission");
         }
         result
+    }
+}
+
+/// The signatures of a request's checks, decoded (and subgroup-checked) once, by their bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Verified(HashMap<[u8; 96], Signature>);
+
+impl Verified {
+    /// The decoded form of `signature`, if it was among the verified ones.
+    pub(crate) fn signature(&self, signature: &BlsSignature) -> Option<Signature> {
+        self.0.get(&signature.0).copied()
     }
 }
 
@@ -134,7 +164,7 @@ pub(crate) struct SignatureCheck {
 
 /// Verifies all checks with one batch verification; if the batch fails, finds the first
 /// failing check one by one.
-fn run_checks(checks: Vec<SignatureCheck>) -> Result<(), ApiError> {
+fn run_checks(checks: Vec<SignatureCheck>) -> Result<Verified, ApiError> {
     let mut batch = Vec::with_capacity(checks.len());
     for check in &checks {
         match Signature::from_bytes(&check.signature.0) {
@@ -142,15 +172,20 @@ fn run_checks(checks: Vec<SignatureCheck>) -> Result<(), ApiError> {
             Err(_) => return Err(check.failure.clone()),
         }
     }
-    if batch.is_empty() || batch_verify(&batch) {
-        return Ok(());
-    }
-    for (check, (key, message, signature)) in checks.into_iter().zip(&batch) {
-        if !signature.verify(key, message) {
-            return Err(check.failure);
+    if !batch.is_empty() && !batch_verify(&batch) {
+        for (check, (key, message, signature)) in checks.iter().zip(&batch) {
+            if !signature.verify(key, message) {
+                return Err(check.failure.clone());
+            }
         }
     }
-    Ok(())
+    Ok(Verified(
+        checks
+            .iter()
+            .zip(batch)
+            .map(|(check, (_, _, signature))| (check.signature.0, signature))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -174,7 +209,15 @@ mod tests {
         let b = SecretKey::from_bytes(&[2; 32]).unwrap();
         assert!(run_checks(vec![]).is_ok());
         assert!(run_checks(vec![check(&a, &a, 1, "x")]).is_ok());
-        assert!(run_checks(vec![check(&a, &a, 1, "x"), check(&b, &b, 1, "y")]).is_ok());
+        let (x, y) = (check(&a, &a, 1, "x"), check(&b, &b, 1, "y"));
+        let (x_bytes, y_bytes) = (x.signature, y.signature);
+        let verified = run_checks(vec![x, y]).unwrap();
+        // The decoded signatures come back for the hand-over to the backend.
+        assert_eq!(verified.signature(&x_bytes).unwrap().to_bytes(), x_bytes.0);
+        assert_eq!(verified.signature(&y_bytes).unwrap().to_bytes(), y_bytes.0);
+        assert!(verified
+            .signature(&BlsSignature(b.sign(&[9; 32]).to_bytes()))
+            .is_none());
         let error = run_checks(vec![
             check(&a, &a, 1, "first"),
             check(&b, &a, 2, "second"),

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use mosaic_core::signeddata::SignedData;
 use mosaic_core::Duty;
-use mosaic_crypto::bls::PublicKey;
+use mosaic_crypto::bls::{PublicKey, Signature};
 use mosaic_types::consensus::altair::SyncCommitteeContribution;
 use mosaic_types::consensus::phase0::AttestationData;
 use mosaic_types::consensus::versioned::{Attestation, ProducedBlock};
@@ -54,11 +54,12 @@ pub trait Backend<P: Preset>: Send + Sync + 'static {
         beacon_block_root: Root,
     ) -> impl Future<Output = Result<SyncCommitteeContribution<P>, BackendError>> + Send;
 
-    /// Stores partially signed objects, each for the DV it belongs to. Every partial signature
-    /// has been verified against this node's public share before this is called.
+    /// Stores partially signed objects, each for the DV it belongs to, with its signature
+    /// decoded. Every partial signature has been verified against this node's public share
+    /// before this is called.
     fn submit_partials(
         &self,
-        partials: Vec<(PublicKey, SignedData<P>)>,
+        partials: Vec<(PublicKey, SignedData<P>, Signature)>,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// The threshold-combined object of `dv_pubkey` for `duty` whose message root is

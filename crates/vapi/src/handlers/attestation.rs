@@ -117,8 +117,8 @@ async fn submit_attestations<P: Preset, B: Backend<P>>(
         checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.verify(checks).await?;
-    state.submit(partials).await?;
+    let verified = state.verify(checks).await?;
+    state.submit(partials, &verified).await?;
     Ok(encoding::ok())
 }
 
@@ -341,8 +341,8 @@ async fn submit_aggregates<P: Preset, B: Backend<P>>(
         checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.verify(checks).await?;
-    state.submit(partials).await?;
+    let verified = state.verify(checks).await?;
+    state.submit(partials, &verified).await?;
     Ok(encoding::ok())
 }
 

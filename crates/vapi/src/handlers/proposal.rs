@@ -107,8 +107,8 @@ async fn produce<P: Preset, B: Backend<P>>(
         signature: params.randao_reveal,
     });
     let check = state.partial_check(&dv, &randao, &format!("randao reveal for slot {slot}"))?;
-    state.verify(vec![check]).await?;
-    state.submit(vec![(dv, randao)]).await?;
+    let verified = state.verify(vec![check]).await?;
+    state.submit(vec![(dv, randao)], &verified).await?;
     let block = state.wait(state.backend.proposal(slot)).await?;
     let fork = block.fork_name();
     let blinded = block.is_blinded();
@@ -228,10 +228,10 @@ async fn publish<P: Preset, B: Backend<P>>(
         )));
     }
     let data = SignedData::Proposal(Box::new(block));
-    state
+    let verified = state
         .verify(vec![state.partial_check(&dv, &data, &what)?])
         .await?;
-    state.submit(vec![(dv, data)]).await?;
+    state.submit(vec![(dv, data)], &verified).await?;
     Ok(encoding::ok())
 }
 

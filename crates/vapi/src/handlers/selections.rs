@@ -28,7 +28,7 @@ async fn exchange<P: Preset, B: Backend<P>>(
         .iter()
         .map(|(dv, data, what)| state.partial_check(dv, data, what))
         .collect::<Result<Vec<_>, _>>()?;
-    state.verify(checks).await?;
+    let verified = state.verify(checks).await?;
     let mut expected = Vec::with_capacity(partials.len());
     let mut submitted = Vec::with_capacity(partials.len());
     for (dv, data, what) in partials {
@@ -36,7 +36,7 @@ async fn exchange<P: Preset, B: Backend<P>>(
         expected.push((duty, dv, data.message_root(), what));
         submitted.push((dv, data));
     }
-    state.submit(submitted).await?;
+    state.submit(submitted, &verified).await?;
     let combined = state
         .wait(try_join_all(expected.iter().map(|(duty, dv, root, _)| {
             state.backend.await_aggregate(*duty, *dv, Some(*root))

@@ -28,10 +28,10 @@ pub(crate) async fn voluntary_exit<P: Preset, B: Backend<P>>(
     );
     let dv = state.dv_by_index(exit.message.validator_index, &what)?;
     let data = SignedData::VoluntaryExit(exit);
-    state
+    let verified = state
         .verify(vec![state.partial_check(&dv, &data, &what)?])
         .await?;
-    state.submit(vec![(dv, data)]).await?;
+    state.submit(vec![(dv, data)], &verified).await?;
     Ok(encoding::ok())
 }
 
@@ -88,7 +88,7 @@ pub(crate) async fn register_validator<P: Preset, B: Backend<P>>(
     }
     // Only failing checks are left here (each registration was verified above); this refuses
     // the request naming the first.
-    state.verify(checks).await?;
-    state.submit(partials).await?;
+    let verified = state.verify(checks).await?;
+    state.submit(partials, &verified).await?;
     Ok(encoding::ok())
 }

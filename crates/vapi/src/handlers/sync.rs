@@ -38,8 +38,8 @@ pub(crate) async fn submit_sync_messages<P: Preset, B: Backend<P>>(
         checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.verify(checks).await?;
-    state.submit(partials).await?;
+    let verified = state.verify(checks).await?;
+    state.submit(partials, &verified).await?;
     Ok(encoding::ok())
 }
 
@@ -109,7 +109,7 @@ pub(crate) async fn contribution_and_proofs<P: Preset, B: Backend<P>>(
         checks.push(state.partial_check(&dv, &data, &what)?);
         partials.push((dv, data));
     }
-    state.verify(checks).await?;
-    state.submit(partials).await?;
+    let verified = state.verify(checks).await?;
+    state.submit(partials, &verified).await?;
     Ok(encoding::ok())
 }

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use mosaic_core::signeddata::{SignedData, SigningContext};
 use mosaic_core::Duty;
-use mosaic_crypto::bls::{PublicKey, SecretKey};
+use mosaic_crypto::bls::{PublicKey, SecretKey, Signature};
 use mosaic_types::consensus::altair::SyncCommitteeContribution;
 use mosaic_types::consensus::phase0::{AttestationData, Checkpoint};
 use mosaic_types::consensus::versioned::{Attestation, ProducedBlock};
@@ -145,9 +145,16 @@ impl Backend<P> for FakeBackend {
 
     async fn submit_partials(
         &self,
-        partials: Vec<(PublicKey, SignedData<P>)>,
+        partials: Vec<(PublicKey, SignedData<P>, Signature)>,
     ) -> Result<(), BackendError> {
-        self.submitted.lock().unwrap().extend(partials);
+        for (_, data, signature) in &partials {
+            // The decoded signature handed over is the object's own.
+            assert_eq!(signature.to_bytes(), data.signature().0);
+        }
+        self.submitted
+            .lock()
+            .unwrap()
+            .extend(partials.into_iter().map(|(dv, data, _)| (dv, data)));
         Ok(())
     }
 
