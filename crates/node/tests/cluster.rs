@@ -419,6 +419,10 @@ async fn bench<P: Preset>(preset: mosaic_simnet::Preset) {
             println!("  missed (validator, slot): {:?}", outcome.missed);
         }
     }
+    println!(
+        "slowest attestation slots (slot: latest attestation ms after trigger, attestations, blocks proposed by the cluster at the slot): {}",
+        slowest_attestation_slots(&cluster.sim.records_json(), first..=last, slot_ms as i64 / 3, 5)
+    );
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         for line in status
             .lines()
@@ -428,6 +432,48 @@ async fn bench<P: Preset>(preset: mosaic_simnet::Preset) {
         }
     }
     cluster.stop().await;
+}
+
+/// The `count` slots of `slots` whose last attestation arrived latest after `trigger_ms`, as
+/// "slot: latency ms (attestations, proposals)" (proposals by the cluster at that slot).
+fn slowest_attestation_slots(
+    records: &serde_json::Value,
+    slots: std::ops::RangeInclusive<u64>,
+    trigger_ms: i64,
+    count: usize,
+) -> String {
+    let mut by_slot: std::collections::BTreeMap<u64, (i64, u64, u64)> = Default::default();
+    for record in records.as_array().into_iter().flatten() {
+        let (Some(slot), Some(arrival), Some(kind)) = (
+            record["slot"].as_u64(),
+            record["arrival_ms"].as_i64(),
+            record["kind"].as_str(),
+        ) else {
+            continue;
+        };
+        if !slots.contains(&slot) {
+            continue;
+        }
+        let entry = by_slot.entry(slot).or_insert((i64::MIN, 0, 0));
+        match kind {
+            "attestation" => {
+                entry.0 = entry.0.max(arrival - trigger_ms);
+                entry.1 += 1;
+            }
+            "proposal" => entry.2 += 1,
+            _ => {}
+        }
+    }
+    let mut slowest: Vec<_> = by_slot.into_iter().filter(|(_, e)| e.1 > 0).collect();
+    slowest.sort_by_key(|(_, (latency, _, _))| std::cmp::Reverse(*latency));
+    slowest
+        .iter()
+        .take(count)
+        .map(|(slot, (latency, attestations, proposals))| {
+            format!("{slot}: {latency} ({attestations}, {proposals})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// User plus system CPU time of this process so far, in milliseconds (`/proc/self/stat`, in
