@@ -180,23 +180,94 @@ pub fn encode<P: Preset>(duty: Duty, partials: &[PartialSigned<P>]) -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// The duty a `ParSigExMsg` names, if it decodes and the duty is within `horizon` of
-/// `current_slot`; read without checking its partial signatures. `None` otherwise ([`decode`]
-/// then says why).
-pub fn duty_of(bytes: &[u8], current_slot: Slot, horizon: SlotHorizon) -> Option<Duty> {
-    let duty = pb::ParSigExMsg::decode(bytes)
-        .ok()?
-        .duty
-        .as_ref()
-        .and_then(Duty::from_pb)?;
-    horizon.check(duty, current_slot).ok()?;
-    Some(duty)
+/// A `ParSigExMsg` read off the wire: it decodes and names a duty within the slot horizon.
+/// Its partials are not checked yet ([`Received::check`]); the duty is enough to decide when
+/// to check them.
+#[derive(Debug, Clone)]
+pub struct Received {
+    duty: Duty,
+    set: BTreeMap<String, pb::ParSignedData>,
 }
 
-/// Decodes a `ParSigExMsg` from `sender` (a label such as its peer ID) and checks it: the duty
-/// within `horizon` of `current_slot`, every partial's share index the one
-/// `share_index_by_peer` assigns to `sender`, keys, signatures and data well formed. Validator
-/// keys found in `known_keys` are taken from there; others are decoded and checked in full.
+impl Received {
+    /// Parses `bytes` as a `ParSigExMsg` and checks its duty is within `horizon` of
+    /// `current_slot` and that it carries partials.
+    pub fn parse(
+        bytes: &[u8],
+        current_slot: Slot,
+        horizon: SlotHorizon,
+    ) -> Result<Self, ParSigExError> {
+        let message =
+            pb::ParSigExMsg::decode(bytes).map_err(|e| ParSigExError::Decode(e.to_string()))?;
+        let duty = message
+            .duty
+            .as_ref()
+            .and_then(Duty::from_pb)
+            .ok_or(ParSigExError::MissingDuty)?;
+        horizon.check(duty, current_slot)?;
+        let set: BTreeMap<String, pb::ParSignedData> = message
+            .data_set
+            .map(|set| set.set.into_iter().collect())
+            .unwrap_or_default();
+        if set.is_empty() {
+            return Err(ParSigExError::Empty(duty));
+        }
+        Ok(Self { duty, set })
+    }
+
+    /// The duty the message names.
+    pub fn duty(&self) -> Duty {
+        self.duty
+    }
+
+    /// Checks the partials as sent by `sender` (a label such as its peer ID): every partial's
+    /// share index the one `share_index_by_peer` assigns to `sender`, keys, signatures
+    /// (on the curve and in the subgroup) and data well formed. Validator keys found in
+    /// `known_keys` are taken from there; others are decoded and checked in full.
+    pub fn check<P: Preset, K: Ord + std::borrow::Borrow<str>>(
+        self,
+        sender: &str,
+        share_index_by_peer: &BTreeMap<K, u64>,
+        known_keys: &KnownKeys,
+    ) -> Result<(Duty, Vec<PartialSigned<P>>), ParSigExError> {
+        let duty = self.duty;
+        let mut partials = Vec::with_capacity(self.set.len());
+        for (key, partial) in self.set {
+            verify_peer_share_idx(share_index_by_peer, sender, i64::from(partial.share_idx))
+                .map_err(|error| ParSigExError::Binding(error, duty))?;
+            let dv_pubkey = known_keys
+                .parse_hex(&key)
+                .map_err(|_| ParSigExError::BadKey {
+                    duty,
+                    key: key.clone(),
+                })?;
+            let signature = Signature::from_bytes(&partial.signature).map_err(|_| {
+                ParSigExError::BadSignature {
+                    duty,
+                    key: key.clone(),
+                }
+            })?;
+            let data =
+                SignedData::<P>::from_wire(duty.duty_type, &partial.data).map_err(|source| {
+                    ParSigExError::Data {
+                        duty,
+                        key: key.clone(),
+                        source,
+                    }
+                })?;
+            partials.push(PartialSigned {
+                dv_pubkey,
+                data: data.with_signature(BlsSignature(signature.to_bytes())),
+                signature,
+                share_index: u64::try_from(partial.share_idx).unwrap_or(0),
+            });
+        }
+        Ok((duty, partials))
+    }
+}
+
+/// Decodes a `ParSigExMsg` from `sender` and checks it: [`Received::parse`] at `current_slot`
+/// within `horizon`, then [`Received::check`].
 pub fn decode<P: Preset, K: Ord + std::borrow::Borrow<str>>(
     bytes: &[u8],
     sender: &str,
@@ -205,48 +276,7 @@ pub fn decode<P: Preset, K: Ord + std::borrow::Borrow<str>>(
     horizon: SlotHorizon,
     known_keys: &KnownKeys,
 ) -> Result<(Duty, Vec<PartialSigned<P>>), ParSigExError> {
-    let message =
-        pb::ParSigExMsg::decode(bytes).map_err(|e| ParSigExError::Decode(e.to_string()))?;
-    let duty = message
-        .duty
-        .as_ref()
-        .and_then(Duty::from_pb)
-        .ok_or(ParSigExError::MissingDuty)?;
-    horizon.check(duty, current_slot)?;
-    let set = message.data_set.map(|set| set.set).unwrap_or_default();
-    if set.is_empty() {
-        return Err(ParSigExError::Empty(duty));
-    }
-    let mut partials = Vec::with_capacity(set.len());
-    for (key, partial) in set {
-        verify_peer_share_idx(share_index_by_peer, sender, i64::from(partial.share_idx))
-            .map_err(|error| ParSigExError::Binding(error, duty))?;
-        let dv_pubkey = known_keys
-            .parse_hex(&key)
-            .map_err(|_| ParSigExError::BadKey {
-                duty,
-                key: key.clone(),
-            })?;
-        let signature =
-            Signature::from_bytes(&partial.signature).map_err(|_| ParSigExError::BadSignature {
-                duty,
-                key: key.clone(),
-            })?;
-        let data = SignedData::<P>::from_wire(duty.duty_type, &partial.data).map_err(|source| {
-            ParSigExError::Data {
-                duty,
-                key: key.clone(),
-                source,
-            }
-        })?;
-        partials.push(PartialSigned {
-            dv_pubkey,
-            data: data.with_signature(BlsSignature(signature.to_bytes())),
-            signature,
-            share_index: u64::try_from(partial.share_idx).unwrap_or(0),
-        });
-    }
-    Ok((duty, partials))
+    Received::parse(bytes, current_slot, horizon)?.check(sender, share_index_by_peer, known_keys)
 }
 
 #[cfg(test)]
@@ -345,27 +375,33 @@ mod tests {
     }
 
     #[test]
-    fn the_duty_is_read_only_from_a_decodable_message_within_the_horizon() {
+    fn the_duty_is_read_before_the_partials_are_checked() {
         let duty = Duty::new(24, crate::DutyType::Randao);
         let bytes = encode(duty, &[partial(4)]);
-        assert_eq!(duty_of(&bytes, 24, HORIZON), Some(duty));
-        // The horizon's edges: 8 and 40 are inside at slot 24, 7 and 41 not.
-        for (slot, inside) in [(8, true), (40, true), (7, false), (41, false)] {
-            let at = Duty::new(slot, crate::DutyType::Randao);
-            let bytes = encode(at, &[partial(4)]);
-            assert_eq!(
-                duty_of(&bytes, 24, HORIZON),
-                inside.then_some(at),
-                "slot {slot}"
-            );
-        }
-        assert_eq!(duty_of(b"\xff\xff", 24, HORIZON), None);
+        let received = Received::parse(&bytes, 24, HORIZON).unwrap();
+        assert_eq!(received.duty(), duty);
+        // Parsing says nothing of the sender: the binding is judged by the check.
+        assert_eq!(
+            received
+                .clone()
+                .check::<Minimal, _>("alice", &peers(), &KnownKeys::default())
+                .unwrap_err()
+                .reason(),
+            "share_idx_mismatch"
+        );
+        let (checked_duty, partials) = received
+            .check::<Minimal, _>("bob", &peers(), &KnownKeys::default())
+            .unwrap();
+        assert_eq!((checked_duty, partials), (duty, vec![partial(4)]));
         let no_duty = pb::ParSigExMsg {
             duty: None,
             data_set: None,
         }
         .encode_to_vec();
-        assert_eq!(duty_of(&no_duty, 24, HORIZON), None);
+        assert_eq!(
+            Received::parse(&no_duty, 24, HORIZON).unwrap_err().reason(),
+            "missing_duty"
+        );
     }
 
     #[test]

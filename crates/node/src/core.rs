@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use mosaic_beacon::BeaconClient;
 use mosaic_core::chain::ChainSpec;
 use mosaic_core::dutydb::DutyDb;
-use mosaic_core::parsigex::{self, PartialSigned, SlotHorizon};
+use mosaic_core::parsigex::{self, PartialSigned, Received, SlotHorizon};
 use mosaic_core::signeddata::SignedData;
 use mosaic_core::unsigned::UnsignedDataSet;
 use mosaic_core::{Duty, ShareIndex};
@@ -101,8 +101,8 @@ pub struct Core<P: Preset> {
     /// The cluster's InfoSync agreements (which proposal types the cluster may use).
     pub infosync: Arc<crate::infosync::InfoSync>,
     /// Peers' partial-signature sets held back while enough of their duty's sets are in
-    /// progress (see [`crate::gate`]): their message bytes, the gate keeping their senders.
-    pub peer_sets: crate::gate::SetGate<Vec<u8>>,
+    /// progress (see [`crate::gate`]): their parsed messages, the gate keeping their senders.
+    pub peer_sets: crate::gate::SetGate<Received>,
 }
 
 impl<P: Preset> Core<P> {
@@ -227,17 +227,28 @@ impl<P: Preset> Core<P> {
     /// are in progress to reach the threshold (see [`crate::gate`]); the sets released when
     /// those end are processed here too.
     pub async fn receive_partials(&self, from: String, bytes: Vec<u8>) {
-        let Some(duty) = parsigex::duty_of(&bytes, self.current_slot(), self.horizon()) else {
-            // Undecodable, without a duty or outside the horizon: judged (and refused) by the
-            // full decoding, never kept in the gate's bookkeeping.
-            self.decode_and_ingest(from, bytes).await;
+        // Undecodable, without a duty, empty or outside the horizon: refused at once, never
+        // kept in the gate's bookkeeping.
+        let received = match Received::parse(&bytes, self.current_slot(), self.horizon()) {
+            Ok(received) => received,
+            Err(error) => {
+                self.refuse_message(&from, &error);
+                return;
+            }
+        };
+        let duty = received.duty();
+        let Some(received) = self.peer_sets.admit_peer(duty, &from, received) else {
             return;
         };
-        let Some(bytes) = self.peer_sets.admit_peer(duty, &from, bytes) else {
-            return;
-        };
-        self.process_peer_sets(duty, vec![(from, bytes)]).await;
+        self.process_peer_sets(duty, vec![(from, received)]).await;
         self.trim_peer_sets();
+    }
+
+    /// Counts and logs a peer's message dropped for `error`.
+    fn refuse_message(&self, from: &str, error: &parsigex::ParSigExError) {
+        self.metrics
+            .parsig_rejected("unknown", error.reason(), from);
+        tracing::warn!(peer = %from, %error, "partial signature message dropped");
     }
 
     /// Forgets the gate's bookkeeping of duties more than two epochs old.
@@ -250,11 +261,11 @@ impl<P: Preset> Core<P> {
 
     /// Processes peers' sets of `duty` that are in progress, and the sets their ending
     /// releases, until none is left.
-    async fn process_peer_sets(&self, duty: Duty, mut ready: Vec<(String, Vec<u8>)>) {
+    async fn process_peer_sets(&self, duty: Duty, mut ready: Vec<(String, Received)>) {
         while !ready.is_empty() {
             let outcomes =
-                futures_util::future::join_all(ready.drain(..).map(|(from, bytes)| async {
-                    let accepted = self.decode_and_ingest(from.clone(), bytes).await;
+                futures_util::future::join_all(ready.drain(..).map(|(from, received)| async {
+                    let accepted = self.check_and_ingest(from.clone(), received).await;
                     (from, accepted)
                 }))
                 .await;
@@ -264,26 +275,18 @@ impl<P: Preset> Core<P> {
         }
     }
 
-    /// Decodes a peer's `ParSigExMsg` (checking every signature's subgroup membership, so on
-    /// the blocking pool, not on the async runtime's workers) and ingests its partials. True
-    /// if every partial in it was accepted.
-    async fn decode_and_ingest(&self, from: String, bytes: Vec<u8>) -> bool {
+    /// Checks a peer's parsed `ParSigExMsg` (every signature's subgroup membership among
+    /// the rest, so on the blocking pool, not on the async runtime's workers) and ingests its
+    /// partials. True if every partial in it was accepted.
+    async fn check_and_ingest(&self, from: String, received: Received) -> bool {
         let share_index_by_peer = self.share_index_by_peer.clone();
         let known_keys = Arc::clone(&self.known_keys);
-        let (current_slot, horizon) = (self.current_slot(), self.horizon());
         let sender = from.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
-            parsigex::decode::<P, String>(
-                &bytes,
-                &sender,
-                &share_index_by_peer,
-                current_slot,
-                horizon,
-                &known_keys,
-            )
+        let checked = tokio::task::spawn_blocking(move || {
+            received.check::<P, String>(&sender, &share_index_by_peer, &known_keys)
         })
         .await;
-        match decoded {
+        match checked {
             Ok(Ok((duty, partials))) => {
                 self.sigpipe
                     .ingest(duty, &partials, Source::Peer(from))
@@ -291,14 +294,12 @@ impl<P: Preset> Core<P> {
                     == 0
             }
             Ok(Err(error)) => {
-                self.metrics
-                    .parsig_rejected("unknown", error.reason(), &from);
-                tracing::warn!(peer = %from, %error, "partial signature message dropped");
+                self.refuse_message(&from, &error);
                 false
             }
             // The runtime is shutting down: the message was not judged.
             Err(error) => {
-                tracing::debug!(peer = %from, %error, "partial signature message left undecoded");
+                tracing::debug!(peer = %from, %error, "partial signature message left unchecked");
                 false
             }
         }
