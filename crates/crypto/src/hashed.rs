@@ -9,12 +9,12 @@
 
 #![allow(unsafe_code)]
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::LazyLock;
 
 use blst::{blst_p1_affine, blst_p2, blst_p2_affine, blst_scalar};
 
 use crate::bls::DST;
+use crate::memo::Memo;
 
 /// Messages whose hash is remembered (first in, first out).
 const CAPACITY: usize = 1024;
@@ -30,40 +30,19 @@ pub(crate) struct HashedMessage {
     pub(crate) affine: blst_p2_affine,
 }
 
-#[derive(Default)]
-struct Cache {
-    by_message: HashMap<Vec<u8>, HashedMessage>,
-    order: VecDeque<Vec<u8>>,
-}
-
-static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
+static CACHE: LazyLock<Memo<Vec<u8>, HashedMessage>> = LazyLock::new(|| Memo::new(CAPACITY));
 
 /// `message` hashed to G2 with [`DST`] (remembered for short messages).
 pub(crate) fn hash_to_g2(message: &[u8]) -> HashedMessage {
     if message.len() > MAX_CACHED_MESSAGE_LEN {
         return compute(message);
     }
-    if let Some(found) = CACHE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .and_then(|cache| cache.by_message.get(message).copied())
-    {
+    if let Some(found) = CACHE.get(message) {
         return found;
     }
-    // Hashed outside the lock: two threads may both compute a new message once.
+    // Hashed outside the memo's lock: two threads may both compute a new message once.
     let hashed = compute(message);
-    let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let cache = guard.get_or_insert_with(Cache::default);
-    if !cache.by_message.contains_key(message) {
-        if cache.order.len() >= CAPACITY {
-            if let Some(oldest) = cache.order.pop_front() {
-                cache.by_message.remove(&oldest);
-            }
-        }
-        cache.order.push_back(message.to_vec());
-        cache.by_message.insert(message.to_vec(), hashed);
-    }
+    CACHE.insert(message.to_vec(), hashed);
     hashed
 }
 
@@ -163,10 +142,7 @@ mod tests {
         for i in 0..(CAPACITY + 10) as u32 {
             hash_to_g2(&i.to_le_bytes());
         }
-        let guard = CACHE.lock().unwrap();
-        let cache = guard.as_ref().unwrap();
-        assert!(cache.by_message.len() <= CAPACITY);
-        assert_eq!(cache.by_message.len(), cache.order.len());
-        assert!(!cache.by_message.contains_key(long.as_slice()));
+        assert!(CACHE.len() <= CAPACITY);
+        assert!(CACHE.get(long.as_slice()).is_none());
     }
 }

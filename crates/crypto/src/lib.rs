@@ -9,6 +9,7 @@ mod field;
 mod hashed;
 mod hexutil;
 pub mod keystore;
+pub mod memo;
 mod msm;
 pub mod secp256k1;
 pub mod tbls;

@@ -24,7 +24,6 @@ pub mod clock;
 pub mod config;
 pub mod containers;
 mod error;
-mod memo;
 pub mod payload;
 pub mod ports;
 pub mod record;

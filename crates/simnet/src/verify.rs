@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use mosaic_crypto::bls::{self, PublicKey, Signature};
+use mosaic_crypto::memo::Memo;
 use mosaic_types::{
     builder_domain, compute_signing_root, BlsSignature, Root, SignedValidatorRegistrationV1,
     DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_BEACON_ATTESTER, DOMAIN_CONTRIBUTION_AND_PROOF,
@@ -19,7 +20,6 @@ use crate::containers::{
     container_root, Attestation, AttestationData, Bitlist, SignedVoluntaryExit, SingleAttestation,
     SyncCommitteeMessage,
 };
-use crate::memo::Memo;
 use crate::record::{DutyKind, Submission, Vote};
 use crate::spec;
 
@@ -48,7 +48,7 @@ pub struct Checked {
 /// A signature check that passed: (key, signing root, signature), all as bytes.
 type PassedCheck = ([u8; 48], [u8; 32], [u8; 96]);
 
-/// Checks that passed and signatures that decoded, remembered (see [`crate::memo`]): enough
+/// Checks that passed and signatures that decoded, remembered (see [`mosaic_crypto::memo`]): enough
 /// for the duplicates of a few slots at 10,000 validators.
 static PASSED: LazyLock<Memo<PassedCheck, ()>> = LazyLock::new(|| Memo::new(1 << 13));
 static DECODED: LazyLock<Memo<[u8; 96], Signature>> = LazyLock::new(|| Memo::new(1 << 13));

@@ -1,15 +1,16 @@
-//! What the simulated beacon node already checked, remembered: a distributed validator's nodes
-//! each submit the same threshold-signed object, and a real beacon node does not check an exact
-//! duplicate's signature again (it has seen that attestation). Results here are pure functions
-//! of their keys (a decoding of bytes, a signature check of fixed inputs), so remembering them
-//! changes no verdict, only the cost of repeating one.
+//! Results of pure computations remembered, a bounded number of them: messages hashed to G2
+//! (this crate's `hashed`), and in the simulated beacon node the signatures it decoded and
+//! the checks that passed (a distributed validator's nodes each submit the same object). A
+//! remembered value is a pure function of its key, so remembering it changes no result, only
+//! the cost of computing it again.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
 /// A map of at most `capacity` entries that forgets the oldest first.
-pub(crate) struct Memo<K, V> {
+pub struct Memo<K, V> {
     inner: Mutex<Entries<K, V>>,
     capacity: usize,
 }
@@ -20,8 +21,8 @@ struct Entries<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Memo<K, V> {
-    /// An empty memo of `capacity` entries.
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// An empty memo of `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Entries {
                 values: HashMap::new(),
@@ -32,12 +33,26 @@ impl<K: Hash + Eq + Clone, V: Clone> Memo<K, V> {
     }
 
     /// The remembered value of `key`.
-    pub(crate) fn get(&self, key: &K) -> Option<V> {
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.lock().values.get(key).cloned()
     }
 
-    /// Remembers `value` for `key`, forgetting the oldest entry when full.
-    pub(crate) fn insert(&self, key: K, value: V) {
+    /// How many entries are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().values.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Remembers `value` for `key` (a key already remembered keeps its value), forgetting the
+    /// oldest entry when full.
+    pub fn insert(&self, key: K, value: V) {
         let mut entries = self.lock();
         if entries.values.contains_key(&key) {
             return;
@@ -71,5 +86,17 @@ mod tests {
         assert_eq!(memo.get(&1), None);
         assert_eq!(memo.get(&2), Some("b"));
         assert_eq!(memo.get(&3), Some("c"));
+        assert_eq!(memo.len(), 2);
+    }
+
+    #[test]
+    fn byte_keys_are_looked_up_by_slice() {
+        let memo: Memo<Vec<u8>, u8> = Memo::new(0);
+        assert!(memo.is_empty());
+        memo.insert(b"ab".to_vec(), 1);
+        assert_eq!(memo.get(b"ab".as_slice()), Some(1));
+        // A capacity of zero still remembers one entry.
+        memo.insert(b"cd".to_vec(), 2);
+        assert_eq!((memo.get(b"ab".as_slice()), memo.len()), (None, 1));
     }
 }
