@@ -47,19 +47,21 @@ impl KnownKeys {
     }
 
     /// Decodes a hex public key (optional `0x` prefix): a lookup for a known key, else
-    /// [`PublicKey::from_hex`] with its checks and errors.
+    /// [`PublicKey::from_bytes`] with its checks (48 bytes of hex), else
+    /// [`PublicKey::from_hex`] for its error naming what is wrong with the text.
     pub fn parse_hex(&self, text: &str) -> Result<PublicKey, mosaic_crypto::Error> {
         let digits = text
             .strip_prefix("0x")
             .or_else(|| text.strip_prefix("0X"))
             .unwrap_or(text);
         let mut bytes = [0u8; 48];
-        if hex::decode_to_slice(digits, &mut bytes).is_ok() {
-            if let Some(key) = self.0.get(&bytes) {
-                return Ok(*key);
-            }
+        if hex::decode_to_slice(digits, &mut bytes).is_err() {
+            return PublicKey::from_hex(text);
         }
-        PublicKey::from_hex(text)
+        match self.0.get(&bytes) {
+            Some(key) => Ok(*key),
+            None => PublicKey::from_bytes(&bytes),
+        }
     }
 }
 
