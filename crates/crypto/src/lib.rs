@@ -12,6 +12,7 @@ pub mod keystore;
 pub mod memo;
 mod msm;
 pub mod secp256k1;
+mod signed_here;
 pub mod tbls;
 
 pub use error::Error;

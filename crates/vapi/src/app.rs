@@ -61,7 +61,7 @@ impl<P: Preset, B: Backend<P>> App<P, B> {
             let bytes = data.signature();
             let signature = match verified.signature(&bytes) {
                 Some(signature) => signature,
-                None => Signature::from_bytes(&bytes.0).map_err(|error| {
+                None => Signature::from_bytes_remembered(&bytes.0).map_err(|error| {
                     ApiError::bad_request(format!(
                         "partial signature of validator {}: {error}",
                         dv.to_hex()
@@ -167,7 +167,8 @@ pub(crate) struct SignatureCheck {
 fn run_checks(checks: Vec<SignatureCheck>) -> Result<Verified, ApiError> {
     let mut batch = Vec::with_capacity(checks.len());
     for check in &checks {
-        match Signature::from_bytes(&check.signature.0) {
+        // A built-in validator client's signatures are taken back without decoding them again.
+        match Signature::from_bytes_remembered(&check.signature.0) {
             Ok(signature) => batch.push((check.key, check.root.0.to_vec(), signature)),
             Err(_) => return Err(check.failure.clone()),
         }

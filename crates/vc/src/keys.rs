@@ -18,9 +18,10 @@ pub(crate) struct ValidatorKey {
 }
 
 impl ValidatorKey {
-    /// Signs a signing root.
+    /// Signs a signing root. The encoding is remembered, so that a validator API in this
+    /// process takes the signature back without decoding it again.
     pub(crate) fn sign(&self, signing_root: Root) -> BlsSignature {
-        BlsSignature(self.secret.sign(&signing_root.0).to_bytes())
+        BlsSignature(self.secret.sign(&signing_root.0).to_bytes_remembered())
     }
 }
 
