@@ -25,6 +25,10 @@ use mosaic_types::consensus::{Mainnet, Minimal, Preset};
 use mosaic_types::BlsPubkey;
 use prost::Message;
 
+/// Mixed into the bench's key seed so that its validator keys never equal the simulator's
+/// filler keys (derived the same way from the chain's seed, 0 by default).
+const BENCH_KEY_DOMAIN: u64 = 0xbe7c_4000_0000_0000;
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -49,7 +53,7 @@ async fn start_cluster(
     byzantine: Option<usize>,
 ) -> Cluster {
     let preset = mosaic_simnet::Preset::Minimal;
-    start_cluster_with::<Minimal>(nodes, validators, slot, byzantine, preset, None).await
+    start_cluster_with::<Minimal>(nodes, validators, slot, byzantine, preset, None, None).await
 }
 
 /// A cluster on the chain preset `P` (the simulator's `preset` must be the same), on a chain of
@@ -61,12 +65,26 @@ async fn start_cluster_with<P: Preset>(
     byzantine: Option<usize>,
     preset: mosaic_simnet::Preset,
     chain_validators: Option<usize>,
+    key_seed: Option<u64>,
 ) -> Cluster<P> {
+    // Validator keys derived from `key_seed` make the chain (its validators root, so its RANDAO
+    // mixes, committees and sync committee) the same from run to run; otherwise they are new.
+    let existing_keys: Vec<_> = key_seed
+        .map(|seed| {
+            (0..validators)
+                .map(|i| mosaic_simnet::chain::filler_secret_key(BENCH_KEY_DOMAIN ^ seed, i))
+                .collect()
+        })
+        .unwrap_or_default();
     let params = CreateParams {
         name: "test".into(),
         nodes,
         threshold: None,
-        num_validators: validators,
+        num_validators: if existing_keys.is_empty() {
+            validators
+        } else {
+            0
+        },
         network: "dev".into(),
         testnet: None,
         fee_recipients: vec!["0x000000000000000000000000000000000000dEaD".into()],
@@ -74,7 +92,7 @@ async fn start_cluster_with<P: Preset>(
         deposit_amounts: Vec::new(),
         compounding: false,
         target_gas_limit: 36_000_000,
-        existing_keys: Vec::new(),
+        existing_keys,
         keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
     };
     let _ = tracing_subscriber::fmt()
@@ -337,7 +355,10 @@ async fn four_nodes_perform_every_duty() {
 /// `MOSAIC_BENCH_PRESET=mainnet` runs the mainnet preset (32-slot epochs, 512-member sync
 /// committee) instead of the minimal one; `MOSAIC_BENCH_CHAIN_VALIDATORS=N` puts the cluster's
 /// validators on a chain of N (fillers make up the rest), so committees, aggregator selection and
-/// the sync committee are as dense as on a real network rather than all the cluster's.
+/// the sync committee are as dense as on a real network rather than all the cluster's. The
+/// cluster's validator keys derive from `MOSAIC_BENCH_KEY_SEED` (default 0), so the same settings
+/// give the same committees and sync committee from run to run (how many of the cluster's
+/// validators sit in the sync committee moves the attestation figures).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark; run by hand"]
 async fn bench_duty_latency() {
@@ -365,8 +386,20 @@ async fn bench<P: Preset>(preset: mosaic_simnet::Preset) {
         .ok()
         .and_then(|v| v.parse().ok());
     let slot = Duration::from_millis(slot_ms);
-    let cluster =
-        start_cluster_with::<P>(4, validators, slot, None, preset, chain_validators).await;
+    let key_seed: u64 = std::env::var("MOSAIC_BENCH_KEY_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let cluster = start_cluster_with::<P>(
+        4,
+        validators,
+        slot,
+        None,
+        preset,
+        chain_validators,
+        Some(key_seed),
+    )
+    .await;
     // Setting up a large chain can outlast the time to genesis: judge from two slots after the
     // cluster is up.
     let first = cluster.current_slot().map_or(1, |slot| slot + 2).max(1);
