@@ -138,12 +138,32 @@ fn batch_shapes(c: &mut Criterion) {
     group.finish();
 }
 
+/// One peer's set of attestation partials at 1,000 validators (31 signatures over one signing
+/// root), and set sizes on both sides of the fitted Pippenger windows (12..=31 points).
+fn batch_sizes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_verify_same_message");
+    for n in [4usize, 12, 16, 31, 32, 64] {
+        let set: Vec<(PublicKey, Vec<u8>, Signature)> = (0..n)
+            .map(|_| {
+                let key = SecretKey::random();
+                (key.public_key(), MESSAGE.to_vec(), key.sign(MESSAGE))
+            })
+            .collect();
+        assert!(bls::batch_verify(&set));
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| bls::batch_verify(black_box(&set)))
+        });
+    }
+    group.finish();
+}
+
 /// Runs every benchmark of this file (10 samples each: the slowest take tens of milliseconds).
 fn benches() {
     let mut criterion = Criterion::default().sample_size(10).configure_from_args();
     baselines(&mut criterion);
     threshold(&mut criterion);
     batch_shapes(&mut criterion);
+    batch_sizes(&mut criterion);
 }
 
 criterion_main!(benches);

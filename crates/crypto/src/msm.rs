@@ -2,7 +2,7 @@
 //!
 //! blst's `blst_p{1,2}s_mult_pippenger` takes Straus with shared doublings below 32 points and
 //! Pippenger's buckets above. For the 64-bit random coefficients of a batch check, Straus's
-//! tables (eight multiples of every point) cost more than they save from 8 points on, so those
+//! tables (eight multiples of every point) cost more than they save from 12 points on, so those
 //! sizes run Pippenger with a window fitted to them, tile by tile
 //! (`blst_p{1,2}s_tile_pippenger`): about 20 % (G2) and 30 % (G1) less time for a batch of 31
 //! (see docs/benchmarks.md).
@@ -109,7 +109,7 @@ fn fitted_window(npoints: usize, nbits: usize) -> Option<usize> {
         return None;
     }
     match npoints {
-        8..=15 => Some(3),
+        12..=15 => Some(3),
         16..=31 => Some(4),
         _ => None,
     }
@@ -371,13 +371,13 @@ mod tests {
         bytes
     }
 
-    /// Every size on both sides of the fitted windows' range (8..=31 points of at most 64
+    /// Every size on both sides of the fitted windows' range (12..=31 points of at most 64
     /// bits), with scalar widths that leave no, some and all bits in the top tile.
     #[test]
     fn fitted_windows_equal_one_multiplication_at_a_time() {
         let g1_all = g1_points(40);
         let g2_all = points(40);
-        for n in [1usize, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40] {
+        for n in [1usize, 2, 8, 11, 12, 15, 16, 17, 24, 31, 32, 33, 40] {
             for nbits in [1usize, 3, 8, 9, 63, 64, 65, 255] {
                 let s = scalars(n, nbits, n as u8);
                 assert_eq!(
@@ -392,9 +392,9 @@ mod tests {
                 );
             }
         }
-        assert_eq!(fitted_window(8, 64), Some(3));
+        assert_eq!(fitted_window(12, 64), Some(3));
         assert_eq!(fitted_window(31, 64), Some(4));
-        assert_eq!(fitted_window(7, 64), None);
+        assert_eq!(fitted_window(11, 64), None);
         assert_eq!(fitted_window(32, 64), None);
         assert_eq!(fitted_window(16, 65), None);
     }
