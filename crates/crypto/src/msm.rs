@@ -43,64 +43,59 @@ trait Group {
     const ADD: unsafe extern "C" fn(*mut Self::Point, *const Self::Point, *const Self::Point);
 }
 
-struct G1;
-struct G2;
+/// Implements [`Group`] for `$group` with blst's functions of one prefix (`p1` or `p2`).
+macro_rules! blst_group {
+    ($group:ident, $affine:ty, $point:ty, $scratch:path, $mult:path, $tile:path, $double:path, $add:path) => {
+        struct $group;
 
-impl Group for G1 {
-    type Affine = blst_p1_affine;
-    type Point = blst_p1;
-    const SCRATCH_SIZEOF: unsafe extern "C" fn(usize) -> usize =
-        blst::blst_p1s_mult_pippenger_scratch_sizeof;
-    const MULT: unsafe extern "C" fn(
-        *mut blst_p1,
-        *const *const blst_p1_affine,
-        usize,
-        *const *const u8,
-        usize,
-        *mut limb_t,
-    ) = blst::blst_p1s_mult_pippenger;
-    const TILE: unsafe extern "C" fn(
-        *mut blst_p1,
-        *const *const blst_p1_affine,
-        usize,
-        *const *const u8,
-        usize,
-        *mut limb_t,
-        usize,
-        usize,
-    ) = blst::blst_p1s_tile_pippenger;
-    const DOUBLE: unsafe extern "C" fn(*mut blst_p1, *const blst_p1) = blst::blst_p1_double;
-    const ADD: unsafe extern "C" fn(*mut blst_p1, *const blst_p1, *const blst_p1) =
-        blst::blst_p1_add_or_double;
+        impl Group for $group {
+            type Affine = $affine;
+            type Point = $point;
+            const SCRATCH_SIZEOF: unsafe extern "C" fn(usize) -> usize = $scratch;
+            const MULT: unsafe extern "C" fn(
+                *mut $point,
+                *const *const $affine,
+                usize,
+                *const *const u8,
+                usize,
+                *mut limb_t,
+            ) = $mult;
+            const TILE: unsafe extern "C" fn(
+                *mut $point,
+                *const *const $affine,
+                usize,
+                *const *const u8,
+                usize,
+                *mut limb_t,
+                usize,
+                usize,
+            ) = $tile;
+            const DOUBLE: unsafe extern "C" fn(*mut $point, *const $point) = $double;
+            const ADD: unsafe extern "C" fn(*mut $point, *const $point, *const $point) = $add;
+        }
+    };
 }
 
-impl Group for G2 {
-    type Affine = blst_p2_affine;
-    type Point = blst_p2;
-    const SCRATCH_SIZEOF: unsafe extern "C" fn(usize) -> usize =
-        blst::blst_p2s_mult_pippenger_scratch_sizeof;
-    const MULT: unsafe extern "C" fn(
-        *mut blst_p2,
-        *const *const blst_p2_affine,
-        usize,
-        *const *const u8,
-        usize,
-        *mut limb_t,
-    ) = blst::blst_p2s_mult_pippenger;
-    const TILE: unsafe extern "C" fn(
-        *mut blst_p2,
-        *const *const blst_p2_affine,
-        usize,
-        *const *const u8,
-        usize,
-        *mut limb_t,
-        usize,
-        usize,
-    ) = blst::blst_p2s_tile_pippenger;
-    const DOUBLE: unsafe extern "C" fn(*mut blst_p2, *const blst_p2) = blst::blst_p2_double;
-    const ADD: unsafe extern "C" fn(*mut blst_p2, *const blst_p2, *const blst_p2) =
-        blst::blst_p2_add_or_double;
-}
+blst_group!(
+    G1,
+    blst_p1_affine,
+    blst_p1,
+    blst::blst_p1s_mult_pippenger_scratch_sizeof,
+    blst::blst_p1s_mult_pippenger,
+    blst::blst_p1s_tile_pippenger,
+    blst::blst_p1_double,
+    blst::blst_p1_add_or_double
+);
+blst_group!(
+    G2,
+    blst_p2_affine,
+    blst_p2,
+    blst::blst_p2s_mult_pippenger_scratch_sizeof,
+    blst::blst_p2s_mult_pippenger,
+    blst::blst_p2s_tile_pippenger,
+    blst::blst_p2_double,
+    blst::blst_p2_add_or_double
+);
 
 /// The Pippenger window for `npoints` points of at most 64-bit scalars where it beats blst's
 /// own choice (measured on G1 and G2), or `None` to leave the choice to blst.
@@ -160,25 +155,11 @@ fn multiply<C: Group>(points: &[C::Affine], scalars: &[u8], nbits: usize) -> C::
     // The top tile holds the `nbits % window` excess bits (blst's own order), then one full
     // window at a time: sum = sum · 2^window + tile.
     let mut bit0 = nbits - nbits % window;
-    // SAFETY: as above; each tile reads bits [bit0, bit0 + window) of every scalar (blst clips
-    // the top one to `nbits`), uses at most 2^(window-1) buckets of scratch, and writes a valid
-    // point; doubling and addition accept aliased input and output.
-    unsafe {
-        (C::TILE)(
-            &mut sum,
-            point_ptrs.as_ptr(),
-            points.len(),
-            scalar_ptrs.as_ptr(),
-            nbits,
-            scratch.as_mut_ptr(),
-            bit0,
-            window,
-        );
-        while bit0 > 0 {
-            for _ in 0..window {
-                (C::DOUBLE)(&mut sum, &sum);
-            }
-            bit0 -= window;
+    loop {
+        // SAFETY: as above; the tile reads bits [bit0, bit0 + window) of every scalar (blst
+        // clips the top one to `nbits`), uses at most 2^(window-1) buckets of scratch, and
+        // writes a valid point; addition and doubling accept aliased input and output.
+        unsafe {
             (C::TILE)(
                 &mut tile,
                 point_ptrs.as_ptr(),
@@ -190,6 +171,14 @@ fn multiply<C: Group>(points: &[C::Affine], scalars: &[u8], nbits: usize) -> C::
                 window,
             );
             (C::ADD)(&mut sum, &sum, &tile);
+        }
+        if bit0 == 0 {
+            break;
+        }
+        bit0 -= window;
+        for _ in 0..window {
+            // SAFETY: doubling a valid point in place.
+            unsafe { (C::DOUBLE)(&mut sum, &sum) };
         }
     }
     sum
