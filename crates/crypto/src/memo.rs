@@ -1,8 +1,8 @@
 //! Results of pure computations remembered, a bounded number of them: messages hashed to G2
-//! (this crate's `hashed`), and in the simulated beacon node the signatures it decoded and
-//! the checks that passed (a distributed validator's nodes each submit the same object). A
-//! remembered value is a pure function of its key, so remembering it changes no result, only
-//! the cost of computing it again.
+//! (this crate's `hashed`), signature encodings this process made (`signed_here`), and in the
+//! simulated beacon node the signatures it decoded and the checks that passed (a distributed
+//! validator's nodes each submit the same object). A remembered value is a pure function of its
+//! key, so remembering it changes no result, only the cost of computing it again.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};

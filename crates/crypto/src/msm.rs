@@ -4,8 +4,8 @@
 //! Pippenger's buckets above. For the 64-bit random coefficients of a batch check, Straus's
 //! tables (eight multiples of every point) cost more than they save from 12 points on, so those
 //! sizes run Pippenger with a window fitted to them, tile by tile
-//! (`blst_p{1,2}s_tile_pippenger`): about 20 % (G2) and 30 % (G1) less time for a batch of 31
-//! (see docs/benchmarks.md).
+//! (`blst_p{1,2}s_tile_pippenger`): about 20 % (G2) and 30 % (G1) less time for the sums of a
+//! 31-signature batch check (see docs/benchmarks.md).
 
 #![allow(unsafe_code)]
 
