@@ -2,7 +2,7 @@
 //! duty's offset in its slot, fetches what the cluster must agree on from the beacon node and
 //! proposes it to consensus.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -225,42 +225,21 @@ async fn attest<P: Preset>(
 ) {
     let duty = Duty::new(slot, DutyType::Attester);
     sleep_until(core.chain.slot_start(slot) + core.chain.slot_duration / 3).await;
-    let mut by_committee: BTreeMap<u64, mosaic_types::consensus::phase0::AttestationData> =
-        BTreeMap::new();
+    let committees: BTreeSet<u64> = attesters
+        .iter()
+        .map(|(_, attester)| attester.committee_index)
+        .collect();
+    let by_committee = attestation_data_by_committee(core, slot, &committees).await;
     let mut set = UnsignedDataSet::new(DutyType::Attester);
     for (pubkey, attester) in attesters {
-        let committee = attester.committee_index;
-        let data = match by_committee.get(&committee) {
-            Some(data) => *data,
-            None => {
-                let started = std::time::Instant::now();
-                match core.client.attestation_data(slot, committee).await {
-                    Ok(data) => {
-                        core.metrics.beacon_request(
-                            "attestation_data",
-                            started.elapsed(),
-                            mosaic_monitor::RequestOutcome::Ok,
-                        );
-                        by_committee.insert(committee, data);
-                        data
-                    }
-                    Err(error) => {
-                        core.metrics.beacon_request(
-                            "attestation_data",
-                            started.elapsed(),
-                            mosaic_monitor::RequestOutcome::Error,
-                        );
-                        core.tracker.failed(duty, "fetch");
-                        tracing::warn!(%duty, committee, %error, "attestation data fetch failed");
-                        continue;
-                    }
-                }
-            }
+        // A committee whose fetch failed was counted and logged there.
+        let Some(data) = by_committee.get(&attester.committee_index) else {
+            continue;
         };
         set.data.insert(
             *pubkey,
             UnsignedData::Attestation(Box::new(AttestationDatum {
-                attestation_data: data,
+                attestation_data: *data,
                 attestation_duty: *attester,
             })),
         );
@@ -270,66 +249,148 @@ async fn attest<P: Preset>(
     }
 }
 
+/// The attestation data of `slot` for each of `committees`. From electra on the data no longer
+/// names its committee (its index is 0), so one request serves every committee, and all the
+/// cluster's attestations of the slot vote for the same head; before, one request per
+/// committee, all at once. Fetching is on the path of every attestation of the slot: the
+/// cluster's validators sit in tens of committees, and requests one after another would add a
+/// round trip to the beacon node for each.
+async fn attestation_data_by_committee<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    committees: &BTreeSet<u64>,
+) -> BTreeMap<u64, mosaic_types::consensus::phase0::AttestationData> {
+    let one_for_all = core.chain.fork_at_epoch(core.chain.epoch_of(slot)) >= ForkName::Electra;
+    let asked: Vec<u64> = if one_for_all {
+        committees.first().copied().into_iter().collect()
+    } else {
+        committees.iter().copied().collect()
+    };
+    let fetched = futures_util::future::join_all(asked.iter().map(|committee| async move {
+        (
+            *committee,
+            fetch_attestation_data(core, slot, *committee).await,
+        )
+    }))
+    .await;
+    let mut by_committee = BTreeMap::new();
+    for (committee, data) in fetched {
+        let Some(data) = data else { continue };
+        if one_for_all {
+            by_committee.extend(committees.iter().map(|committee| (*committee, data)));
+        } else {
+            by_committee.insert(committee, data);
+        }
+    }
+    by_committee
+}
+
+/// One `attestation_data` request, timed; a failure is counted against the slot's attester
+/// duty and logged.
+async fn fetch_attestation_data<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    committee: u64,
+) -> Option<mosaic_types::consensus::phase0::AttestationData> {
+    let started = std::time::Instant::now();
+    let result = core.client.attestation_data(slot, committee).await;
+    let outcome = if result.is_ok() {
+        mosaic_monitor::RequestOutcome::Ok
+    } else {
+        mosaic_monitor::RequestOutcome::Error
+    };
+    core.metrics
+        .beacon_request("attestation_data", started.elapsed(), outcome);
+    match result {
+        Ok(data) => Some(data),
+        Err(error) => {
+            core.tracker
+                .failed(Duty::new(slot, DutyType::Attester), "fetch");
+            tracing::warn!(slot, committee, %error, "attestation data fetch failed");
+            None
+        }
+    }
+}
+
 async fn aggregate<P: Preset>(
     core: &Core<P>,
     slot: Slot,
     attesters: &[(PublicKey, mosaic_beacon::AttesterDuty)],
 ) {
     let duty = Duty::new(slot, DutyType::Aggregator);
-    let selection_duty = Duty::new(slot, DutyType::PrepareAggregator);
     sleep_until(core.chain.slot_start(slot) + core.chain.slot_duration * 2 / 3).await;
-    let mut set = UnsignedDataSet::new(DutyType::Aggregator);
     let fork = core.chain.fork_at_epoch(core.chain.epoch_of(slot));
-    for (pubkey, attester) in attesters {
-        // Without the cluster's selection proof (the validator client did not ask for one
-        // or too few operators did), this validator cannot aggregate.
-        let proof = match tokio::time::timeout(
-            core.chain.slot_duration / 6,
-            core.sigpipe.await_aggregate(selection_duty, *pubkey, None),
-        )
-        .await
-        {
-            Ok(SignedData::BeaconCommitteeSelection(selection)) => selection.selection_proof,
-            _ => continue,
-        };
-        if !is_aggregator(
-            attester.committee_length,
-            core.chain.target_aggregators_per_committee,
-            &proof.0,
-        ) {
-            continue;
-        }
-        core.tracker.expect(duty, pubkey);
-        let Some(data) = core.dutydb.attestation_data(slot, attester.committee_index) else {
-            core.tracker.failed(duty, "no_attestation_data");
-            continue;
-        };
-        let data_root = tree_hash::TreeHash::tree_hash_root(&data).into();
-        let fetched = if fork >= ForkName::Electra {
-            core.client
-                .aggregate_attestation(slot, data_root, attester.committee_index)
-                .await
-        } else {
-            core.client
-                .aggregate_attestation_v1(slot, data_root)
-                .await
-                .map(|a| phase0_versioned(fork, a))
-        };
-        match fetched {
-            Ok(attestation) => {
-                set.data.insert(
-                    *pubkey,
-                    UnsignedData::AggregatedAttestation(Box::new(attestation)),
-                );
-            }
-            Err(error) => {
-                core.tracker.failed(duty, "fetch");
-                tracing::warn!(%duty, validator = %short(pubkey), %error, "aggregate fetch failed");
-            }
-        }
-    }
+    // Each validator waits for its selection proof and fetches its aggregate on its own, all at
+    // once: one slow validator does not hold back the others' requests.
+    let fetched = futures_util::future::join_all(
+        attesters
+            .iter()
+            .map(|(pubkey, attester)| aggregate_of(core, slot, fork, *pubkey, attester)),
+    )
+    .await;
+    let mut set = UnsignedDataSet::new(DutyType::Aggregator);
+    set.data.extend(fetched.into_iter().flatten());
     if !set.data.is_empty() {
         core.propose(duty, &set).await;
+    }
+}
+
+/// The aggregate `pubkey` proposes for its attester duty at `slot`: none if the cluster's
+/// selection proof did not come within a sixth of the slot or does not select it (nothing to
+/// do), or if the data or the aggregate is missing (counted against the duty and logged).
+async fn aggregate_of<P: Preset>(
+    core: &Core<P>,
+    slot: Slot,
+    fork: ForkName,
+    pubkey: PublicKey,
+    attester: &mosaic_beacon::AttesterDuty,
+) -> Option<(PublicKey, UnsignedData<P>)> {
+    let duty = Duty::new(slot, DutyType::Aggregator);
+    let selection_duty = Duty::new(slot, DutyType::PrepareAggregator);
+    // Without the cluster's selection proof (the validator client did not ask for one or too
+    // few operators did), this validator cannot aggregate.
+    let proof = match tokio::time::timeout(
+        core.chain.slot_duration / 6,
+        core.sigpipe.await_aggregate(selection_duty, pubkey, None),
+    )
+    .await
+    {
+        Ok(SignedData::BeaconCommitteeSelection(selection)) => selection.selection_proof,
+        _ => return None,
+    };
+    if !is_aggregator(
+        attester.committee_length,
+        core.chain.target_aggregators_per_committee,
+        &proof.0,
+    ) {
+        return None;
+    }
+    core.tracker.expect(duty, &pubkey);
+    let Some(data) = core.dutydb.attestation_data(slot, attester.committee_index) else {
+        core.tracker.failed(duty, "no_attestation_data");
+        return None;
+    };
+    let data_root = tree_hash::TreeHash::tree_hash_root(&data).into();
+    let fetched = if fork >= ForkName::Electra {
+        core.client
+            .aggregate_attestation(slot, data_root, attester.committee_index)
+            .await
+    } else {
+        core.client
+            .aggregate_attestation_v1(slot, data_root)
+            .await
+            .map(|a| phase0_versioned(fork, a))
+    };
+    match fetched {
+        Ok(attestation) => Some((
+            pubkey,
+            UnsignedData::AggregatedAttestation(Box::new(attestation)),
+        )),
+        Err(error) => {
+            core.tracker.failed(duty, "fetch");
+            tracing::warn!(%duty, validator = %short(&pubkey), %error, "aggregate fetch failed");
+            None
+        }
     }
 }
 

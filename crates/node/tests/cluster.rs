@@ -347,6 +347,55 @@ async fn four_nodes_perform_every_duty() {
     cluster.stop().await;
 }
 
+/// On a chain with several committees a slot (16 of the cluster's validators among 256 on the
+/// minimal preset: four committees a slot), every duty succeeds, and each node asks the beacon
+/// node for attestation data once a slot (from electra on one answer serves every committee),
+/// not once for each committee its validators sit in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn attestation_data_is_fetched_once_a_slot_across_committees() {
+    let (nodes, validators, last) = (4u64, 16u64, 9u64);
+    let cluster = start_cluster_with::<Minimal>(
+        nodes,
+        validators,
+        Duration::from_millis(1000),
+        None,
+        mosaic_simnet::Preset::Minimal,
+        Some(256),
+        Some(2),
+    )
+    .await;
+    cluster.run_until_slot(last).await;
+    // Fetches so far are for slots up to `last` (the next is a third of a slot away).
+    let asked = cluster
+        .sim
+        .requests_to("/eth/v1/validator/attestation_data");
+    let mut committees_by_slot: std::collections::BTreeMap<u64, std::collections::BTreeSet<u64>> =
+        Default::default();
+    for epoch in 0..=last / 8 {
+        let duties = cluster.sim.with_chain(|chain| chain.epoch_duties(epoch));
+        for duty in duties.attesters.iter().take(validators as usize).flatten() {
+            if duty.slot <= last {
+                committees_by_slot
+                    .entry(duty.slot)
+                    .or_default()
+                    .insert(duty.committee_index);
+            }
+        }
+    }
+    let slots = committees_by_slot.len() as u64;
+    let committees: u64 = committees_by_slot.values().map(|c| c.len() as u64).sum();
+    assert!(
+        committees > slots,
+        "the chain should put some slot's attesters in several committees: {committees_by_slot:?}"
+    );
+    assert!(
+        asked <= nodes * slots,
+        "{asked} attestation data requests for {slots} slots with attesters ({committees} committees)"
+    );
+    cluster.assert_every_duty_succeeded(1, last - 1);
+    cluster.stop().await;
+}
+
 /// Duty latency and capacity benchmark (not run by default):
 /// `MOSAIC_BENCH_VALIDATORS=1000 MOSAIC_BENCH_SLOT_MS=4000 cargo test -p mosaic-node --test
 /// cluster bench -- --ignored --nocapture`. Prints, per duty type, how many succeeded and the

@@ -304,6 +304,7 @@ pub(crate) fn router(state: AppState) -> Router {
 /// before every request.
 async fn faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.tick();
+    state.count_request(request.uri().path());
     let scenario = state.scenario();
     if scenario.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(scenario.latency_ms)).await;

@@ -123,6 +123,8 @@ pub(crate) struct Shared {
     pub(crate) sync_pool: Mutex<HashMap<(u64, u64, Root), Signature>>,
     pub(crate) blocks: Mutex<BlockState>,
     pub(crate) events: broadcast::Sender<ChainEvent>,
+    /// Requests served, by path.
+    pub(crate) requests: Mutex<HashMap<String, u64>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -156,6 +158,11 @@ impl Shared {
 
     pub(crate) fn sync_pool(&self) -> MutexGuard<'_, HashMap<(u64, u64, Root), Signature>> {
         lock(&self.sync_pool)
+    }
+
+    /// Counts a request to `path`.
+    pub(crate) fn count_request(&self, path: &str) {
+        *lock(&self.requests).entry(path.to_owned()).or_default() += 1;
     }
 
     /// Whether this request should fail, by the seeded error rate.
@@ -283,6 +290,7 @@ impl Simulator {
                 sync_pool: Mutex::new(HashMap::new()),
                 blocks: Mutex::new(BlockState::default()),
                 events,
+                requests: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -290,6 +298,12 @@ impl Simulator {
     /// Advances the chain to the clock's current slot (the server also does this on its own).
     pub fn tick(&self) {
         self.shared.tick();
+    }
+
+    /// How many requests to `path` (such as `/eth/v1/validator/attestation_data`, without the
+    /// query) this beacon node has served, faults injected included.
+    pub fn requests_to(&self, path: &str) -> u64 {
+        lock(&self.shared.requests).get(path).copied().unwrap_or(0)
     }
 
     /// Runs `f` with the chain locked.

@@ -226,6 +226,9 @@ async fn duties_match_the_chain_model() {
         .get("/eth/v1/validator/attestation_data?slot=50&committee_index=0")
         .await;
     assert_eq!(status, 400, "future slot");
+    // Both requests were counted under their path, refused or not, the query aside.
+    assert_eq!(h.sim.requests_to("/eth/v1/validator/attestation_data"), 2);
+    assert_eq!(h.sim.requests_to("/eth/v1/validator/nothing_here"), 0);
 }
 
 /// An attester duty of an explicit validator at slot ≤ 3 in epoch 0.
