@@ -50,30 +50,19 @@ impl KnownKeys {
     /// [`PublicKey::from_bytes`] with its checks (48 bytes of hex), else
     /// [`PublicKey::from_hex`] for its error naming what is wrong with the text.
     pub fn parse_hex(&self, text: &str) -> Result<PublicKey, mosaic_crypto::Error> {
-        let Some(bytes) = hex_key_bytes(text) else {
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text);
+        let mut bytes = [0u8; 48];
+        if hex::decode_to_slice(digits, &mut bytes).is_err() {
             return PublicKey::from_hex(text);
-        };
+        }
         match self.0.get(&bytes) {
             Some(key) => Ok(*key),
             None => PublicKey::from_bytes(&bytes),
         }
     }
-
-    /// The known key `text` names in hex (optional `0x` prefix), without decoding any other.
-    pub fn lookup_hex(&self, text: &str) -> Option<PublicKey> {
-        self.0.get(&hex_key_bytes(text)?).copied()
-    }
-}
-
-/// The 48 bytes of a hex key (optional `0x` or `0X` prefix), if it is that.
-fn hex_key_bytes(text: &str) -> Option<[u8; 48]> {
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
-    let mut bytes = [0u8; 48];
-    hex::decode_to_slice(digits, &mut bytes).ok()?;
-    Some(bytes)
 }
 
 /// One distributed validator's public keys.
@@ -187,18 +176,6 @@ mod tests {
         assert!(keys.parse_hex(&hex::encode(infinity)).is_err());
         assert!(keys.parse_hex(&known.to_hex()[..90]).is_err());
         assert!(keys.parse_hex("0xzz").is_err());
-    }
-
-    #[test]
-    fn lookup_finds_known_keys_only() {
-        let known = SecretKey::random().public_key();
-        let other = SecretKey::random().public_key();
-        let keys = KnownKeys::new([known]);
-        assert_eq!(keys.lookup_hex(&known.to_hex()), Some(known));
-        assert_eq!(keys.lookup_hex(&known.to_hex()[2..]), Some(known));
-        assert_eq!(keys.lookup_hex(&other.to_hex()), None);
-        assert_eq!(keys.lookup_hex(&known.to_hex()[..96]), None);
-        assert_eq!(keys.lookup_hex("0xzz"), None);
     }
 
     #[test]

@@ -220,11 +220,6 @@ impl Received {
         self.duty
     }
 
-    /// The validator keys the message's partials are for, as sent (hex, not checked yet).
-    pub fn validator_keys(&self) -> impl Iterator<Item = &str> {
-        self.set.keys().map(String::as_str)
-    }
-
     /// Checks the partials as sent by `sender` (a label such as its peer ID): every partial's
     /// share index the one `share_index_by_peer` assigns to `sender`, keys, signatures
     /// (on the curve and in the subgroup) and data well formed. Validator keys found in

@@ -19,7 +19,6 @@ use mosaic_types::consensus::Preset;
 use mosaic_types::{BlsSignature, Root, Slot};
 use tokio::sync::mpsc;
 
-use crate::offload::{Offload, Urgency};
 use crate::schedule::Schedule;
 use crate::sigpipe::{SigPipe, Source};
 use crate::tracker::DutyTracker;
@@ -104,9 +103,6 @@ pub struct Core<P: Preset> {
     /// Peers' partial-signature sets held back while enough of their duty's sets are in
     /// progress (see [`crate::gate`]): their parsed messages, the gate keeping their senders.
     pub peer_sets: crate::gate::SetGate<Received>,
-    /// Where signature checks run: surplus ones (a peer's set that completes nothing) at the
-    /// lowest priority.
-    pub offload: Arc<Offload>,
 }
 
 impl<P: Preset> Core<P> {
@@ -221,9 +217,7 @@ impl<P: Preset> Core<P> {
             }
         });
         self.peer_sets.begin_own(duty);
-        self.sigpipe
-            .ingest(duty, &partials, Source::Own, Urgency::Needed)
-            .await;
+        self.sigpipe.ingest(duty, &partials, Source::Own).await;
         let released = self.peer_sets.end_own(duty);
         self.process_peer_sets(duty, released).await;
         self.trim_peer_sets();
@@ -266,14 +260,12 @@ impl<P: Preset> Core<P> {
     }
 
     /// Processes peers' sets of `duty` that are in progress, and the sets their ending
-    /// releases, until none is left. A set all of whose validators already have their
-    /// aggregate of the duty is checked as surplus work (see [`crate::offload`]).
+    /// releases, until none is left.
     async fn process_peer_sets(&self, duty: Duty, mut ready: Vec<(String, Received)>) {
         while !ready.is_empty() {
             let outcomes =
                 futures_util::future::join_all(ready.drain(..).map(|(from, received)| async {
-                    let urgency = self.urgency_of(duty, &received);
-                    let accepted = self.check_and_ingest(from.clone(), received, urgency).await;
+                    let accepted = self.check_and_ingest(from.clone(), received).await;
                     (from, accepted)
                 }))
                 .await;
@@ -283,36 +275,21 @@ impl<P: Preset> Core<P> {
         }
     }
 
-    /// Surplus if every validator of `received` (all known) already has its aggregate of
-    /// `duty`: its partials complete nothing.
-    fn urgency_of(&self, duty: Duty, received: &Received) -> Urgency {
-        let keys = received
-            .validator_keys()
-            .map(|key| self.known_keys.lookup_hex(key))
-            .collect::<Option<Vec<_>>>();
-        match keys {
-            Some(keys) if self.sigpipe.aggregated_all(duty, &keys) => Urgency::Surplus,
-            _ => Urgency::Needed,
-        }
-    }
-
     /// Checks a peer's parsed `ParSigExMsg` (every signature's subgroup membership among
-    /// the rest, so off the async runtime's workers, as soon as `urgency` asks) and ingests its
+    /// the rest, so on the blocking pool, not on the async runtime's workers) and ingests its
     /// partials. True if every partial in it was accepted.
-    async fn check_and_ingest(&self, from: String, received: Received, urgency: Urgency) -> bool {
+    async fn check_and_ingest(&self, from: String, received: Received) -> bool {
         let share_index_by_peer = self.share_index_by_peer.clone();
         let known_keys = Arc::clone(&self.known_keys);
         let sender = from.clone();
-        let checked = self
-            .offload
-            .run(urgency, move || {
-                received.check::<P, String>(&sender, &share_index_by_peer, &known_keys)
-            })
-            .await;
+        let checked = tokio::task::spawn_blocking(move || {
+            received.check::<P, String>(&sender, &share_index_by_peer, &known_keys)
+        })
+        .await;
         match checked {
             Ok(Ok((duty, partials))) => {
                 self.sigpipe
-                    .ingest(duty, &partials, Source::Peer(from), urgency)
+                    .ingest(duty, &partials, Source::Peer(from))
                     .await
                     == 0
             }

@@ -10,7 +10,6 @@ mod duties;
 pub mod gate;
 pub mod infosync;
 pub mod node;
-pub mod offload;
 pub mod peerinfo;
 pub mod registrations;
 pub mod reset;

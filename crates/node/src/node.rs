@@ -73,9 +73,6 @@ pub enum NodeError {
         /// The network it names, or "unknown network".
         beacon_network: String,
     },
-    /// A worker thread could not be started.
-    #[error("starting the surplus-work thread: {0}")]
-    Thread(#[from] std::io::Error),
 }
 
 /// Checks that the beacon node's chain is the cluster's network: the lock's `fork_version` is
@@ -331,7 +328,6 @@ pub async fn start<P: Preset>(
         metrics.clone(),
         tracker.clone(),
     );
-    let offload = Arc::new(crate::offload::Offload::start()?);
     let core = Arc::new(Core {
         chain: chain.clone(),
         client,
@@ -343,7 +339,6 @@ pub async fn start<P: Preset>(
             broadcaster,
             metrics.clone(),
             tracker.clone(),
-            offload.clone(),
         ),
         tracker,
         metrics,
@@ -363,7 +358,6 @@ pub async fn start<P: Preset>(
         byzantine: config.byzantine,
         infosync,
         peer_sets: crate::gate::SetGate::new(threshold),
-        offload,
     });
 
     let consensus = Consensus::new(ConsensusConfig {

@@ -20,7 +20,6 @@ use mosaic_types::{BlsSignature, Root, Slot};
 use tokio::sync::Notify;
 
 use crate::broadcast::Broadcaster;
-use crate::offload::{Offload, Urgency};
 use crate::tracker::DutyTracker;
 
 /// Where a partial came from (for logs and metrics).
@@ -58,7 +57,6 @@ pub struct SigPipe<P: Preset> {
     broadcaster: Arc<Broadcaster<P>>,
     metrics: Arc<Metrics>,
     tracker: Arc<DutyTracker>,
-    offload: Arc<Offload>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -74,7 +72,6 @@ impl<P: Preset> SigPipe<P> {
         broadcaster: Broadcaster<P>,
         metrics: Arc<Metrics>,
         tracker: Arc<DutyTracker>,
-        offload: Arc<Offload>,
     ) -> Self {
         Self {
             chain,
@@ -88,21 +85,13 @@ impl<P: Preset> SigPipe<P> {
             broadcaster: Arc::new(broadcaster),
             metrics,
             tracker,
-            offload,
         }
     }
 
     /// Verifies and stores partials of `duty`; aggregates and broadcasts those that reach the
-    /// threshold. Signatures are verified in one batch off the runtime's workers, as soon as
-    /// `urgency` asks (one by one only if the batch fails, to find the bad ones). Returns the
-    /// number of partials rejected.
-    pub async fn ingest(
-        &self,
-        duty: Duty,
-        partials: &[PartialSigned<P>],
-        source: Source,
-        urgency: Urgency,
-    ) -> usize {
+    /// threshold. Signatures are verified in one batch on the blocking pool (one by one only if
+    /// the batch fails, to find the bad ones). Returns the number of partials rejected.
+    pub async fn ingest(&self, duty: Duty, partials: &[PartialSigned<P>], source: Source) -> usize {
         let since_slot_start = SystemTime::now()
             .duration_since(self.chain.slot_start(duty.slot))
             .unwrap_or(Duration::ZERO);
@@ -133,19 +122,17 @@ impl<P: Preset> SigPipe<P> {
         let verdicts = if checks.is_empty() {
             Vec::new()
         } else {
-            let checked = self
-                .offload
-                .run(urgency, move || {
-                    if mosaic_crypto::bls::batch_verify(&checks) {
-                        vec![true; checks.len()]
-                    } else {
-                        checks
-                            .iter()
-                            .map(|(share, root, signature)| signature.verify(share, root))
-                            .collect::<Vec<bool>>()
-                    }
-                })
-                .await;
+            let checked = tokio::task::spawn_blocking(move || {
+                if mosaic_crypto::bls::batch_verify(&checks) {
+                    vec![true; checks.len()]
+                } else {
+                    checks
+                        .iter()
+                        .map(|(share, root, signature)| signature.verify(share, root))
+                        .collect::<Vec<bool>>()
+                }
+            })
+            .await;
             match checked {
                 Ok(verdicts) => verdicts,
                 // The check did not run to the end (the runtime is shutting down): nothing was
@@ -287,16 +274,6 @@ impl<P: Preset> SigPipe<P> {
         }
     }
 
-    /// Whether each of `dv_pubkeys` has an aggregate of `duty` (so partials of theirs complete
-    /// nothing). False for none.
-    pub fn aggregated_all(&self, duty: Duty, dv_pubkeys: &[PublicKey]) -> bool {
-        let aggregated = lock(&self.aggregated);
-        !dv_pubkeys.is_empty()
-            && dv_pubkeys
-                .iter()
-                .all(|key| aggregated.by_duty.contains_key(&(duty, *key)))
-    }
-
     /// Forgets everything before `slot`.
     pub fn trim(&self, slot: Slot) {
         lock(&self.parsigdb).trim(slot);
@@ -321,146 +298,5 @@ fn rejection_label(error: &ParSigDbError) -> &'static str {
         Some(RejectReason::Equivocation) => "equivocation",
         Some(RejectReason::Expired) => "expired",
         None => "invalid",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use mosaic_beacon::{BeaconClient, ClientConfig};
-    use mosaic_cluster::{build_lock, CreateParams, Dealt};
-    use mosaic_core::signeddata::{SignedRandao, SigningContext};
-    use mosaic_core::DutyType;
-    use mosaic_types::consensus::Minimal;
-    use mosaic_types::Network;
-
-    use super::*;
-
-    fn dealt() -> Dealt {
-        build_lock(&CreateParams {
-            name: "sigpipe".into(),
-            nodes: 4,
-            threshold: Some(3),
-            num_validators: 2,
-            network: "hoodi".into(),
-            testnet: None,
-            fee_recipients: vec!["0x000000000000000000000000000000000000fee0".into()],
-            withdrawal_addresses: vec!["0x00000000000000000000000000000000000dead0".into()],
-            deposit_amounts: vec![],
-            compounding: false,
-            target_gas_limit: 0,
-            existing_keys: vec![],
-            keystore_kdf: mosaic_crypto::keystore::Kdf::INSECURE,
-        })
-        .expect("build lock")
-    }
-
-    /// A pipeline over `dealt`'s keys whose beacon node refuses every connection (aggregates
-    /// are stored before they are broadcast, so the failed broadcast does not matter here).
-    fn pipe(dealt: &Dealt) -> SigPipe<Minimal> {
-        let chain = ChainSpec {
-            genesis_time: 0,
-            slot_duration: Duration::from_secs(12),
-            signing: SigningContext {
-                network: Network::mainnet(),
-                genesis_validators_root: Root::default(),
-            },
-            preset_base: "minimal".into(),
-            epochs_per_sync_committee_period: 8,
-            sync_committee_size: 32,
-            sync_committee_subnet_count: 4,
-            target_aggregators_per_committee: 16,
-            target_aggregators_per_sync_subcommittee: 16,
-        };
-        let metrics = Arc::new(Metrics::new());
-        let tracker = Arc::new(DutyTracker::new(Arc::clone(&metrics)));
-        let client = BeaconClient::new(["http://127.0.0.1:1"], ClientConfig::default()).unwrap();
-        let validators = mosaic_core::keys::validators_from_lock(&dealt.lock).unwrap();
-        SigPipe::new(
-            chain.clone(),
-            ParSigDb::new(dealt.lock.definition.threshold, validators).unwrap(),
-            Broadcaster::new(client, chain, Arc::clone(&metrics), Arc::clone(&tracker)),
-            metrics,
-            tracker,
-            Arc::new(Offload::start().unwrap()),
-        )
-    }
-
-    /// Operator `position`'s randao partial for validator `v` (a bad signature if `forged`).
-    fn randao(
-        pipe: &SigPipe<Minimal>,
-        dealt: &Dealt,
-        position: usize,
-        v: usize,
-        forged: bool,
-    ) -> PartialSigned<Minimal> {
-        let unsigned = SignedData::Randao(SignedRandao {
-            epoch: 0,
-            signature: BlsSignature([0; 96]),
-        });
-        let root = unsigned.signing_root(&pipe.chain.signing);
-        let signature = if forged {
-            mosaic_crypto::bls::SecretKey::random().sign(&root.0)
-        } else {
-            dealt.shares[position][v].sign(&root.0)
-        };
-        PartialSigned {
-            dv_pubkey: PublicKey::from_bytes(&dealt.lock.validators[v].public_key).unwrap(),
-            data: unsigned.with_signature(BlsSignature(signature.to_bytes())),
-            signature,
-            share_index: position as u64 + 1,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_validator_counts_as_aggregated_once_its_threshold_combined() {
-        let dealt = dealt();
-        let pipe = pipe(&dealt);
-        let duty = Duty::new(0, DutyType::Randao);
-        let [first, second] =
-            [0, 1].map(|v| PublicKey::from_bytes(&dealt.lock.validators[v].public_key).unwrap());
-        let peer = |label: &str| Source::Peer(label.into());
-
-        assert!(
-            !pipe.aggregated_all(duty, &[]),
-            "no validator: nothing done"
-        );
-        pipe.ingest(
-            duty,
-            &[randao(&pipe, &dealt, 0, 0, false)],
-            Source::Own,
-            Urgency::Needed,
-        )
-        .await;
-        let two_peers = [
-            randao(&pipe, &dealt, 1, 0, false),
-            randao(&pipe, &dealt, 2, 0, false),
-        ];
-        pipe.ingest(duty, &two_peers[..1], peer("b"), Urgency::Needed)
-            .await;
-        assert!(
-            !pipe.aggregated_all(duty, &[first]),
-            "one short of the threshold"
-        );
-        pipe.ingest(duty, &two_peers[1..], peer("c"), Urgency::Needed)
-            .await;
-        assert!(pipe.aggregated_all(duty, &[first]));
-        assert!(!pipe.aggregated_all(duty, &[first, second]));
-        assert!(!pipe.aggregated_all(Duty::new(1, DutyType::Randao), &[first]));
-
-        // Surplus sets are still verified: a good one is stored, a forged one rejected and
-        // counted.
-        let good = randao(&pipe, &dealt, 3, 0, false);
-        assert_eq!(
-            pipe.ingest(duty, &[good], peer("d"), Urgency::Surplus)
-                .await,
-            0
-        );
-        let forged = randao(&pipe, &dealt, 3, 1, true);
-        assert_eq!(
-            pipe.ingest(duty, &[forged], peer("d"), Urgency::Surplus)
-                .await,
-            1
-        );
-        assert_eq!(pipe.rejected_total(), 1);
     }
 }
