@@ -250,40 +250,41 @@ async fn attest<P: Preset>(
 }
 
 /// The attestation data of `slot` for each of `committees`. From electra on the data no longer
-/// names its committee (its index is 0), so one request serves every committee, and all the
-/// cluster's attestations of the slot vote for the same head; before, one request per
-/// committee, all at once. Fetching is on the path of every attestation of the slot: the
-/// cluster's validators sit in tens of committees, and requests one after another would add a
-/// round trip to the beacon node for each.
+/// names its committee (its index is 0), so one answer serves every committee, and all the
+/// cluster's attestations of the slot vote for the same head; a failed request is made again
+/// (naming the next committee, if there is another), up to [`ATTESTATION_DATA_ATTEMPTS`] times
+/// in all. Before electra, one request per committee, all at once. Fetching is on the path of
+/// every attestation of the slot: the cluster's validators sit in tens of committees, and a
+/// request for each, one after another, would add as many round trips to the beacon node.
 async fn attestation_data_by_committee<P: Preset>(
     core: &Core<P>,
     slot: Slot,
     committees: &BTreeSet<u64>,
 ) -> BTreeMap<u64, mosaic_types::consensus::phase0::AttestationData> {
-    let one_for_all = core.chain.fork_at_epoch(core.chain.epoch_of(slot)) >= ForkName::Electra;
-    let asked: Vec<u64> = if one_for_all {
-        committees.first().copied().into_iter().collect()
-    } else {
-        committees.iter().copied().collect()
-    };
-    let fetched = futures_util::future::join_all(asked.iter().map(|committee| async move {
+    if core.chain.fork_at_epoch(core.chain.epoch_of(slot)) >= ForkName::Electra {
+        for committee in committees.iter().cycle().take(ATTESTATION_DATA_ATTEMPTS) {
+            if let Some(data) = fetch_attestation_data(core, slot, *committee).await {
+                return committees.iter().map(|c| (*c, data)).collect();
+            }
+        }
+        return BTreeMap::new();
+    }
+    let fetched = futures_util::future::join_all(committees.iter().map(|committee| async move {
         (
             *committee,
             fetch_attestation_data(core, slot, *committee).await,
         )
     }))
     .await;
-    let mut by_committee = BTreeMap::new();
-    for (committee, data) in fetched {
-        let Some(data) = data else { continue };
-        if one_for_all {
-            by_committee.extend(committees.iter().map(|committee| (*committee, data)));
-        } else {
-            by_committee.insert(committee, data);
-        }
-    }
-    by_committee
+    fetched
+        .into_iter()
+        .filter_map(|(committee, data)| Some((committee, data?)))
+        .collect()
 }
+
+/// How many times the node asks for a slot's attestation data from electra on before it gives
+/// up on proposing the slot's attestations (the other nodes' proposals may still carry them).
+const ATTESTATION_DATA_ATTEMPTS: usize = 3;
 
 /// One `attestation_data` request, timed; a failure is counted against the slot's attester
 /// duty and logged.
