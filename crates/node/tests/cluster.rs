@@ -46,6 +46,11 @@ struct Cluster<P: Preset = Minimal> {
     node_keys: Vec<secp256k1::SecretKey>,
 }
 
+/// A cluster on the minimal preset with fixed validator keys, so the same chain in every run.
+/// With new keys every run, about one run in seventy put none of four validators in the sync
+/// committee (of 32 positions over 32 validators) and the every-duty check found no sync
+/// message duty to judge. Seed 3 gives the four validators sync committee duties and six
+/// proposals in the first two epochs, so every duty type is exercised.
 async fn start_cluster(
     nodes: u64,
     validators: u64,
@@ -53,7 +58,7 @@ async fn start_cluster(
     byzantine: Option<usize>,
 ) -> Cluster {
     let preset = mosaic_simnet::Preset::Minimal;
-    start_cluster_with::<Minimal>(nodes, validators, slot, byzantine, preset, None, None).await
+    start_cluster_with::<Minimal>(nodes, validators, slot, byzantine, preset, None, Some(3)).await
 }
 
 /// A cluster on the chain preset `P` (the simulator's `preset` must be the same), on a chain of
