@@ -300,8 +300,8 @@ pub(crate) fn router(state: AppState) -> Router {
     beacon.merge(admin).with_state(state)
 }
 
-/// Latency and error injection for the Beacon API routes; the chain is brought to the clock
-/// before every request.
+/// Latency and error injection for the Beacon API routes; the chain is brought to the clock and
+/// the request counted by path before every request.
 async fn faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.tick();
     state.count_request(request.uri().path());
