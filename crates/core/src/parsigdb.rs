@@ -211,6 +211,20 @@ struct DutyEntry {
     fired: BTreeSet<SigningRoot>,
 }
 
+impl DutyEntry {
+    /// The partial stored from `partial`'s share index that it would duplicate or contradict:
+    /// one over the same root, or, unless the duty type signs several objects, over any root.
+    fn conflicting(&self, duty: Duty, partial: &PartialSignature) -> Option<&PartialSignature> {
+        self.by_share
+            .range((partial.share_index, [0; 32])..=(partial.share_index, [0xff; 32]))
+            .map(|(_, stored)| stored)
+            .find(|stored| {
+                stored.signing_root == partial.signing_root
+                    || !signs_several_objects(duty.duty_type)
+            })
+    }
+}
+
 /// The partial-signature database of one node.
 #[derive(Debug)]
 pub struct ParSigDb {
@@ -364,16 +378,7 @@ impl ParSigDb {
         {
             return Ok(StoreOutcome::Duplicate);
         }
-        let stored = entry.and_then(|entry| {
-            entry
-                .by_share
-                .range((partial.share_index, [0; 32])..=(partial.share_index, [0xff; 32]))
-                .map(|(_, stored)| stored)
-                .find(|stored| {
-                    stored.signing_root == partial.signing_root
-                        || !signs_several_objects(duty.duty_type)
-                })
-        });
+        let stored = entry.and_then(|entry| entry.conflicting(duty, &partial));
         // Verify before judging equivocation: anyone can claim a share index, only its holder
         // can sign for it.
         if verify
@@ -417,6 +422,47 @@ impl ParSigDb {
             })));
         }
         Ok(StoreOutcome::Stored)
+    }
+
+    /// The `threshold − 1` stored partials that `partial` would complete: `Some` exactly when
+    /// storing `partial` for `duty` and `dv_pubkey` now, as verified, would report
+    /// [`StoreOutcome::ThresholdReached`] (the duty is not expired, the validator and share
+    /// index are known, the share index has stored nothing for this duty that the partial
+    /// would duplicate or contradict, and its root group holds `threshold − 1` partials and
+    /// has not fired).
+    ///
+    /// With the cluster's public shares consistent (every share on the DV key's polynomial, as
+    /// a verified lock guarantees), a partial in the subgroup that combines with these verified
+    /// ones into a signature valid under the DV key is itself valid: the aggregate check can
+    /// stand in for checking it alone.
+    pub fn completing_group(
+        &self,
+        duty: Duty,
+        dv_pubkey: &PublicKey,
+        partial: &PartialSignature,
+    ) -> Option<BTreeMap<ShareIndex, Signature>> {
+        if duty.slot < self.trimmed_before {
+            return None;
+        }
+        self.validators
+            .get(dv_pubkey)?
+            .public_share(partial.share_index)?;
+        let entry = self.entries.get(&(duty, *dv_pubkey));
+        let Some(entry) = entry else {
+            // Nothing stored yet: only a threshold of 1 is completed by one partial.
+            return (self.threshold == 1).then(BTreeMap::new);
+        };
+        if entry.fired.contains(&partial.signing_root) || entry.conflicting(duty, partial).is_some()
+        {
+            return None;
+        }
+        let group: BTreeMap<ShareIndex, Signature> = entry
+            .by_share
+            .values()
+            .filter(|p| p.signing_root == partial.signing_root)
+            .map(|p| (p.share_index, p.signature))
+            .collect();
+        (group.len() as u64 + 1 == self.threshold).then_some(group)
     }
 
     /// Every stored partial for `duty` and `dv_pubkey` over `signing_root`, by share index
@@ -555,6 +601,90 @@ mod tests {
         assert_eq!(f.store(duty(1), p).expect("store"), StoreOutcome::Stored);
         assert_eq!(f.db.partials(duty(1), &f.dv.clone(), &ROOT_A).len(), 4);
         assert_eq!(f.db.rejections().total(), 0);
+    }
+
+    #[test]
+    fn the_partial_completing_a_threshold_is_told_with_the_group_it_completes() {
+        let mut f = fixture();
+        let dv = f.dv;
+        // Nothing stored: one partial does not complete 3 of 4.
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(3, ROOT_A)),
+            None
+        );
+        f.store(duty(1), f.partial(1, ROOT_A)).expect("store");
+        // One step inside: two stored would still be one short.
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(3, ROOT_A)),
+            None
+        );
+        f.store(duty(1), f.partial(2, ROOT_A)).expect("store");
+        let completing = f.partial(3, ROOT_A);
+        let group =
+            f.db.completing_group(duty(1), &dv, &completing)
+                .expect("the third partial completes the threshold");
+        assert_eq!(group.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(group[&1], f.partial(1, ROOT_A).signature);
+        // Another root, another duty or another validator's group is not completed.
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(3, ROOT_B)),
+            None
+        );
+        assert_eq!(f.db.completing_group(duty(2), &dv, &completing), None);
+        let other = SecretKey::random().public_key();
+        assert_eq!(f.db.completing_group(duty(1), &other, &completing), None);
+        // Told exactly when storing it fires.
+        assert!(matches!(
+            f.store(duty(1), completing).expect("store"),
+            StoreOutcome::ThresholdReached(_)
+        ));
+        // Fired: nothing completes it again.
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(4, ROOT_A)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_partial_that_would_not_be_stored_completes_nothing() {
+        let mut f = fixture();
+        let dv = f.dv;
+        for index in [1, 2] {
+            f.store(duty(1), f.partial(index, ROOT_A)).expect("store");
+        }
+        // A share index already stored (the same partial, or another root: equivocation).
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(2, ROOT_A)),
+            None
+        );
+        assert_eq!(
+            f.db.completing_group(duty(1), &dv, &f.partial(2, ROOT_B)),
+            None
+        );
+        // A share index the validator does not have.
+        let mut unknown = f.partial(3, ROOT_A);
+        unknown.share_index = 5;
+        assert_eq!(f.db.completing_group(duty(1), &dv, &unknown), None);
+        // An expired duty.
+        let mut trimmed = fixture();
+        let trimmed_dv = trimmed.dv;
+        for index in [1, 2] {
+            trimmed
+                .store(duty(1), trimmed.partial(index, ROOT_A))
+                .expect("store");
+        }
+        let completing = trimmed.partial(3, ROOT_A);
+        assert!(trimmed
+            .db
+            .completing_group(duty(1), &trimmed_dv, &completing)
+            .is_some());
+        trimmed.db.trim(2);
+        assert_eq!(
+            trimmed
+                .db
+                .completing_group(duty(1), &trimmed_dv, &completing),
+            None
+        );
     }
 
     #[test]

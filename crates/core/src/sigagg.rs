@@ -123,8 +123,21 @@ pub fn aggregate_many(
     inputs: &[AggregationInput],
     threshold: u64,
 ) -> Vec<Result<Aggregate, SigAggError>> {
+    if let Some(aggregates) = aggregate_all_first(inputs, threshold) {
+        return aggregates.into_iter().map(Ok).collect();
+    }
+    inputs
+        .iter()
+        .map(|(partials, dv_pubkey, message)| aggregate(partials, threshold, dv_pubkey, message))
+        .collect()
+}
+
+/// The first step of [`aggregate_many`]: each input's first `threshold` partials combined and
+/// all the combinations verified in one batch. `None` if there are no inputs, an input cannot
+/// be combined, or the batch fails (then some aggregate is bad, and it does not say which).
+pub fn aggregate_all_first(inputs: &[AggregationInput], threshold: u64) -> Option<Vec<Aggregate>> {
     let size = usize::try_from(threshold).unwrap_or(usize::MAX);
-    let first: Option<Vec<(Signature, Vec<ShareIndex>)>> = inputs
+    let first: Vec<Aggregate> = inputs
         .iter()
         .map(|(partials, _, _)| {
             if threshold == 0 || partials.contains_key(&0) || partials.len() < size {
@@ -133,33 +146,20 @@ pub fn aggregate_many(
             let subset: BTreeMap<ShareIndex, Signature> =
                 partials.iter().take(size).map(|(i, s)| (*i, *s)).collect();
             let signature = tbls::combine_signatures(&subset, threshold).ok()?;
-            Some((signature, subset.into_keys().collect()))
+            Some(Aggregate {
+                signature,
+                share_indices: subset.into_keys().collect(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    let checks: Vec<(PublicKey, Vec<u8>, Signature)> = inputs
+        .iter()
+        .zip(&first)
+        .map(|((_, dv_pubkey, message), aggregate)| {
+            (*dv_pubkey, message.clone(), aggregate.signature)
         })
         .collect();
-    if let Some(first) = first {
-        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = inputs
-            .iter()
-            .zip(&first)
-            .map(|((_, dv_pubkey, message), (signature, _))| {
-                (*dv_pubkey, message.clone(), *signature)
-            })
-            .collect();
-        if !checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks) {
-            return first
-                .into_iter()
-                .map(|(signature, share_indices)| {
-                    Ok(Aggregate {
-                        signature,
-                        share_indices,
-                    })
-                })
-                .collect();
-        }
-    }
-    inputs
-        .iter()
-        .map(|(partials, dv_pubkey, message)| aggregate(partials, threshold, dv_pubkey, message))
-        .collect()
+    (!checks.is_empty() && mosaic_crypto::bls::batch_verify(&checks)).then_some(first)
 }
 
 /// Advances `positions` (strictly increasing, each `< n`) to the next combination in

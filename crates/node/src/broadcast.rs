@@ -292,7 +292,7 @@ enum Batch {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -374,9 +374,10 @@ mod tests {
         (url, seen)
     }
 
-    fn broadcaster(url: &str) -> (Broadcaster<Minimal>, Arc<DutyTracker>) {
+    /// A minimal-preset chain of 12 s slots from genesis time 0, mainnet's signing domain.
+    pub(crate) fn chain() -> ChainSpec {
         let network = Network::mainnet();
-        let chain = ChainSpec {
+        ChainSpec {
             genesis_time: 0,
             slot_duration: Duration::from_secs(12),
             signing: SigningContext {
@@ -389,12 +390,16 @@ mod tests {
             sync_committee_subnet_count: 4,
             target_aggregators_per_committee: 16,
             target_aggregators_per_sync_subcommittee: 16,
-        };
+        }
+    }
+
+    /// A broadcaster to the beacon node at `url` on [`chain`], and its duty tracker.
+    pub(crate) fn broadcaster(url: &str) -> (Broadcaster<Minimal>, Arc<DutyTracker>) {
         let metrics = Arc::new(Metrics::new());
         let tracker = Arc::new(DutyTracker::new(Arc::clone(&metrics)));
         let client = BeaconClient::new([url], ClientConfig::default()).unwrap();
         (
-            Broadcaster::new(client, chain, metrics, Arc::clone(&tracker)),
+            Broadcaster::new(client, chain(), metrics, Arc::clone(&tracker)),
             tracker,
         )
     }

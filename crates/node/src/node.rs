@@ -220,6 +220,11 @@ pub async fn fetch_chain(beacon_urls: &[String]) -> Result<ChainSpec, NodeError>
 }
 
 /// Starts a node for a chain with preset `P` (see [`fetch_chain`] for choosing it).
+///
+/// `config.lock` must have passed [`mosaic_cluster::Lock::verify`] (as `mosaic run` does
+/// before it starts a node): the signature pipeline relies on every validator's public shares
+/// lying on its DV key's polynomial when it lets an aggregate's check stand in for the check of
+/// the partial that completed it.
 pub async fn start<P: Preset>(
     config: NodeConfig,
     chain: ChainSpec,

@@ -3,7 +3,7 @@
 //! combined, verified under the DV key, stored as an aggregate and broadcast to the beacon
 //! node.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +14,7 @@ use mosaic_core::sigagg;
 use mosaic_core::signeddata::SignedData;
 use mosaic_core::Duty;
 use mosaic_crypto::bls::{PublicKey, Signature};
+use mosaic_crypto::tbls::ShareIndex;
 use mosaic_monitor::Metrics;
 use mosaic_types::consensus::Preset;
 use mosaic_types::{BlsSignature, Root, Slot};
@@ -89,8 +90,14 @@ impl<P: Preset> SigPipe<P> {
     }
 
     /// Verifies and stores partials of `duty`; aggregates and broadcasts those that reach the
-    /// threshold. Signatures are verified in one batch on the blocking pool (one by one only if
-    /// the batch fails, to find the bad ones). Returns the number of partials rejected.
+    /// threshold. Returns the number of partials rejected.
+    ///
+    /// A peer's partial that completes a threshold (the others already stored, so verified) is
+    /// combined with them at once, and the aggregate's check under the DV key stands in for
+    /// checking the partial alone (see [`ParSigDb::completing_group`]); only if the aggregate
+    /// fails is the partial checked alone, and rejected if bad. Other peers' partials are
+    /// verified in one batch (one by one only if the batch fails, to find the bad ones). All of
+    /// it runs on the blocking pool.
     pub async fn ingest(&self, duty: Duty, partials: &[PartialSigned<P>], source: Source) -> usize {
         let since_slot_start = SystemTime::now()
             .duration_since(self.chain.slot_start(duty.slot))
@@ -99,55 +106,68 @@ impl<P: Preset> SigPipe<P> {
         // Own partials were verified by the validator API against this node's public share
         // before they reached the node; peers' are verified here.
         let trusted = matches!(source, Source::Own);
-        // (partial, signing root, signature, public share if known)
-        let mut prepared = Vec::with_capacity(partials.len());
-        {
-            let db = lock(&self.parsigdb);
-            for partial in partials {
-                let signing_root = partial.data.signing_root(&self.chain.signing);
-                let share = db.public_share(&partial.dv_pubkey, partial.share_index);
-                prepared.push((partial, signing_root, partial.signature, share));
+        let prepared = self.prepare(duty, partials, trusted);
+        let mut checks = Vec::new();
+        let mut completions = Vec::new();
+        for item in &prepared {
+            match (&item.check, item.share) {
+                (Check::Alone, Some(share)) => {
+                    checks.push((share, item.signing_root.0.to_vec(), item.partial.signature));
+                }
+                (Check::Completing(group), Some(share)) => {
+                    let mut combined = group.clone();
+                    combined.insert(item.partial.share_index, item.partial.signature);
+                    completions.push((
+                        (
+                            combined,
+                            item.partial.dv_pubkey,
+                            item.signing_root.0.to_vec(),
+                        ),
+                        share,
+                        item.partial.signature,
+                    ));
+                }
+                _ => {}
             }
         }
-        let checks: Vec<(PublicKey, Vec<u8>, Signature)> = if trusted {
-            Vec::new()
+        let threshold = self.threshold;
+        let checked = if checks.is_empty() && completions.is_empty() {
+            Ok((Vec::new(), Vec::new()))
         } else {
-            prepared
-                .iter()
-                .filter_map(|(_, root, signature, share)| {
-                    share.map(|share| (share, root.0.to_vec(), *signature))
-                })
-                .collect()
-        };
-        let verdicts = if checks.is_empty() {
-            Vec::new()
-        } else {
-            let checked = tokio::task::spawn_blocking(move || {
-                if mosaic_crypto::bls::batch_verify(&checks) {
-                    vec![true; checks.len()]
-                } else {
-                    checks
-                        .iter()
-                        .map(|(share, root, signature)| signature.verify(share, root))
-                        .collect::<Vec<bool>>()
-                }
+            tokio::task::spawn_blocking(move || {
+                (
+                    verify_alone(&checks),
+                    verify_completing(completions, threshold),
+                )
             })
-            .await;
-            match checked {
-                Ok(verdicts) => verdicts,
-                // The check did not run to the end (the runtime is shutting down): nothing was
-                // judged, so nothing is stored, and no signature, nor its sender, is blamed.
-                Err(error) => {
-                    tracing::debug!(%duty, %error, "partial signatures left unchecked");
-                    return rejected;
-                }
+            .await
+        };
+        let (verdicts, completed) = match checked {
+            Ok(checked) => checked,
+            // The check did not run to the end (the runtime is shutting down): nothing was
+            // judged, so nothing is stored, and no signature, nor its sender, is blamed.
+            Err(error) => {
+                tracing::debug!(%duty, %error, "partial signatures left unchecked");
+                return rejected;
             }
         };
         let mut verdicts = verdicts.into_iter();
+        let mut completed = completed.into_iter();
         let mut complete = Vec::new();
-        for (partial, signing_root, signature, share) in prepared {
+        for item in prepared {
+            let Prepared {
+                partial,
+                signing_root,
+                share,
+                check,
+            } = item;
             // Unknown validators and share indices are refused by the database itself.
-            let valid = share.is_none() || trusted || verdicts.next().unwrap_or(false);
+            let (valid, aggregate) = match (&check, share) {
+                (_, None) | (Check::Trusted, _) => (true, None),
+                (Check::Alone, Some(_)) => (verdicts.next().unwrap_or(false), None),
+                (Check::Completing(_), Some(_)) => completed.next().unwrap_or((false, None)),
+            };
+            let signature = partial.signature;
             let stored = if valid {
                 lock(&self.parsigdb).store_verified(
                     duty,
@@ -179,7 +199,17 @@ impl<P: Preset> SigPipe<P> {
                         .entry((duty, partial.dv_pubkey, signing_root))
                         .or_insert_with(|| partial.data.clone());
                     if let StoreOutcome::ThresholdReached(event) = outcome {
-                        complete.push(*event);
+                        // The aggregate made while checking serves if the database reached
+                        // the threshold with exactly the partials it combined (another
+                        // ingest may have stored one in between).
+                        let aggregate = match (check, aggregate) {
+                            (Check::Completing(mut group), Some(aggregate)) => {
+                                group.insert(partial.share_index, signature);
+                                (group == event.partials).then_some(aggregate)
+                            }
+                            _ => None,
+                        };
+                        complete.push((*event, aggregate));
                     }
                 }
                 Err(error) => {
@@ -195,22 +225,66 @@ impl<P: Preset> SigPipe<P> {
         rejected
     }
 
+    /// Each partial's signing root, public share (if known) and how it is to be checked.
+    fn prepare<'a>(
+        &self,
+        duty: Duty,
+        partials: &'a [PartialSigned<P>],
+        trusted: bool,
+    ) -> Vec<Prepared<'a, P>> {
+        let db = lock(&self.parsigdb);
+        partials
+            .iter()
+            .map(|partial| {
+                let signing_root = partial.data.signing_root(&self.chain.signing);
+                let share = db.public_share(&partial.dv_pubkey, partial.share_index);
+                let check = if trusted {
+                    Check::Trusted
+                } else {
+                    let candidate = PartialSignature {
+                        share_index: partial.share_index,
+                        signing_root: signing_root.0,
+                        signature: partial.signature,
+                    };
+                    match db.completing_group(duty, &partial.dv_pubkey, &candidate) {
+                        Some(group) => Check::Completing(group),
+                        None => Check::Alone,
+                    }
+                };
+                Prepared {
+                    partial,
+                    signing_root,
+                    share,
+                    check,
+                }
+            })
+            .collect()
+    }
+
     /// Combines every threshold reached by one ingest, verifies the aggregates in one batch
     /// (a slot's attestations share their message, so one pairing), stores them and broadcasts
-    /// them together.
-    async fn complete_all(&self, events: Vec<mosaic_core::parsigdb::ThresholdReached>) {
+    /// them together. A threshold that comes with its aggregate (made and verified while its
+    /// last partial was checked) is not combined again.
+    async fn complete_all(
+        &self,
+        events: Vec<(mosaic_core::parsigdb::ThresholdReached, Option<Signature>)>,
+    ) {
         if events.is_empty() {
             return;
         }
         let threshold = self.threshold;
         let inputs: Vec<sigagg::AggregationInput> = events
             .iter()
-            .map(|e| (e.partials.clone(), e.dv_pubkey, e.signing_root.to_vec()))
+            .filter(|(_, aggregate)| aggregate.is_none())
+            .map(|(e, _)| (e.partials.clone(), e.dv_pubkey, e.signing_root.to_vec()))
             .collect();
-        let combined =
-            tokio::task::spawn_blocking(move || sigagg::aggregate_many(&inputs, threshold)).await;
-        let results = match combined {
-            Ok(results) => results,
+        let combined = if inputs.is_empty() {
+            Ok(Vec::new())
+        } else {
+            tokio::task::spawn_blocking(move || sigagg::aggregate_many(&inputs, threshold)).await
+        };
+        let mut combined = match combined {
+            Ok(results) => results.into_iter(),
             Err(error) => {
                 // The runtime is shutting down: nothing was combined.
                 tracing::debug!(%error, "aggregation left undone");
@@ -218,15 +292,19 @@ impl<P: Preset> SigPipe<P> {
             }
         };
         let mut signed_all = Vec::with_capacity(events.len());
-        for (event, result) in events.into_iter().zip(results) {
+        for (event, aggregate) in events {
             let duty = event.duty;
-            let aggregate = match result {
-                Ok(aggregate) => aggregate,
-                Err(error) => {
+            let outcome = aggregate
+                .map(Ok)
+                .or_else(|| combined.next().map(|result| result.map(|a| a.signature)));
+            let signature = match outcome {
+                Some(Ok(signature)) => signature,
+                Some(Err(error)) => {
                     self.tracker.failed(duty, "aggregation");
                     tracing::error!(%duty, %error, "threshold partials did not combine");
                     continue;
                 }
+                None => continue,
             };
             let root = Root(event.signing_root);
             let Some(object) = lock(&self.objects)
@@ -235,7 +313,7 @@ impl<P: Preset> SigPipe<P> {
             else {
                 continue;
             };
-            let signed = object.with_signature(BlsSignature(aggregate.signature.to_bytes()));
+            let signed = object.with_signature(BlsSignature(signature.to_bytes()));
             lock(&self.aggregated)
                 .by_duty
                 .entry((duty, event.dv_pubkey))
@@ -289,6 +367,69 @@ impl<P: Preset> SigPipe<P> {
     }
 }
 
+/// How a partial's signature is judged before it is stored.
+enum Check {
+    /// Verified by the validator API already (this node's own).
+    Trusted,
+    /// Verified on its own (in a batch with the set's other partials).
+    Alone,
+    /// It completes the threshold with these stored partials: judged by their aggregate.
+    Completing(BTreeMap<ShareIndex, Signature>),
+}
+
+/// A partial of one ingest, ready to be judged.
+struct Prepared<'a, P: Preset> {
+    partial: &'a PartialSigned<P>,
+    signing_root: Root,
+    share: Option<PublicKey>,
+    check: Check,
+}
+
+/// Verdicts for `checks`: one batch, one by one only if the batch fails.
+fn verify_alone(checks: &[(PublicKey, Vec<u8>, Signature)]) -> Vec<bool> {
+    if checks.is_empty() {
+        Vec::new()
+    } else if mosaic_crypto::bls::batch_verify(checks) {
+        vec![true; checks.len()]
+    } else {
+        checks
+            .iter()
+            .map(|(share, root, signature)| signature.verify(share, root))
+            .collect()
+    }
+}
+
+/// Verdicts for partials that complete a threshold, each given with the stored partials plus
+/// itself, its DV key and root, its public share and its signature. They are combined and the
+/// aggregates checked under the DV keys in one batch; if that passes, every partial is valid
+/// and comes with its aggregate. Otherwise the partials are checked alone ([`verify_alone`]),
+/// and the valid ones are combined again later as any other threshold.
+fn verify_completing(
+    completions: Vec<(sigagg::AggregationInput, PublicKey, Signature)>,
+    threshold: u64,
+) -> Vec<(bool, Option<Signature>)> {
+    if completions.is_empty() {
+        return Vec::new();
+    }
+    let (inputs, checks): (Vec<_>, Vec<_>) = completions
+        .into_iter()
+        .map(|(input, share, signature)| {
+            let root = input.2.clone();
+            (input, (share, root, signature))
+        })
+        .unzip();
+    match sigagg::aggregate_all_first(&inputs, threshold) {
+        Some(aggregates) => aggregates
+            .into_iter()
+            .map(|aggregate| (true, Some(aggregate.signature)))
+            .collect(),
+        None => verify_alone(&checks)
+            .into_iter()
+            .map(|valid| (valid, None))
+            .collect(),
+    }
+}
+
 fn rejection_label(error: &ParSigDbError) -> &'static str {
     use mosaic_core::parsigdb::RejectReason;
     match error.reason() {
@@ -298,5 +439,159 @@ fn rejection_label(error: &ParSigDbError) -> &'static str {
         Some(RejectReason::Equivocation) => "equivocation",
         Some(RejectReason::Expired) => "expired",
         None => "invalid",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mosaic_core::keys::ValidatorShares;
+    use mosaic_core::signeddata::SignedRandao;
+    use mosaic_core::DutyType;
+    use mosaic_crypto::bls::SecretKey;
+    use mosaic_crypto::tbls;
+    use mosaic_types::consensus::Minimal;
+
+    use super::*;
+    use crate::broadcast::tests::{broadcaster, chain};
+
+    const EPOCH: u64 = 3;
+
+    fn duty() -> Duty {
+        Duty::new(EPOCH * 8, DutyType::Randao)
+    }
+
+    /// One validator split 3 of 4, and a node's pipeline for it (randao reveals are not
+    /// broadcast, so no beacon node is needed).
+    struct Fixture {
+        pipe: SigPipe<Minimal>,
+        dv: PublicKey,
+        shares: BTreeMap<ShareIndex, SecretKey>,
+    }
+
+    fn fixture() -> Fixture {
+        let secret = SecretKey::random();
+        let shares = tbls::split(&secret, 4, 3).expect("split");
+        let validator = ValidatorShares::new(secret.public_key(), tbls::public_shares(&shares))
+            .expect("validator");
+        let parsigdb = ParSigDb::new(3, [validator]).expect("db");
+        let (broadcaster, tracker) = broadcaster("http://127.0.0.1:9");
+        let metrics = Arc::new(Metrics::new());
+        Fixture {
+            pipe: SigPipe::new(chain(), parsigdb, broadcaster, metrics, tracker),
+            dv: secret.public_key(),
+            shares,
+        }
+    }
+
+    impl Fixture {
+        /// The randao reveal of share `share_index`, signed by the key of share `signer`.
+        fn partial_signed_by(
+            &self,
+            share_index: ShareIndex,
+            signer: ShareIndex,
+        ) -> PartialSigned<Minimal> {
+            let data = SignedData::Randao(SignedRandao {
+                epoch: EPOCH,
+                signature: BlsSignature([0; 96]),
+            });
+            let root = data.signing_root(&chain().signing);
+            let signature = self.shares[&signer].sign(&root.0);
+            PartialSigned {
+                dv_pubkey: self.dv,
+                data: data.with_signature(BlsSignature(signature.to_bytes())),
+                signature,
+                share_index,
+            }
+        }
+
+        fn partial(&self, share_index: ShareIndex) -> PartialSigned<Minimal> {
+            self.partial_signed_by(share_index, share_index)
+        }
+
+        async fn ingest(&self, partial: PartialSigned<Minimal>, source: Source) -> usize {
+            self.pipe.ingest(duty(), &[partial], source).await
+        }
+
+        /// The aggregate, if one is made within a second.
+        async fn aggregate(&self) -> Option<SignedData<Minimal>> {
+            tokio::time::timeout(
+                Duration::from_secs(1),
+                self.pipe.await_aggregate(duty(), self.dv, None),
+            )
+            .await
+            .ok()
+        }
+
+        /// Whether the aggregate is the DV key's signature of the randao root.
+        fn verifies(&self, aggregate: &SignedData<Minimal>) -> bool {
+            let root = aggregate.signing_root(&chain().signing);
+            Signature::from_bytes(&aggregate.signature().0)
+                .is_ok_and(|signature| signature.verify(&self.dv, &root.0))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_peers_partial_completing_the_threshold_is_judged_by_the_aggregate() {
+        let f = fixture();
+        assert_eq!(f.ingest(f.partial(1), Source::Own).await, 0);
+        assert_eq!(f.ingest(f.partial(2), Source::Peer("b".into())).await, 0);
+        let third = [f.partial(3)];
+        // Routed to the aggregate check, not checked alone.
+        let prepared = f.pipe.prepare(duty(), &third, false);
+        assert!(matches!(&prepared[0].check, Check::Completing(group) if group.len() == 2));
+        assert_eq!(
+            f.ingest(third[0].clone(), Source::Peer("c".into())).await,
+            0
+        );
+        let aggregate = f.aggregate().await.expect("the threshold was reached");
+        assert!(f.verifies(&aggregate));
+        assert_eq!(f.pipe.rejected_total(), 0);
+        // The surplus partial is checked alone, and stored.
+        assert!(matches!(
+            f.pipe.prepare(duty(), &[f.partial(4)], false)[0].check,
+            Check::Alone
+        ));
+        assert_eq!(f.ingest(f.partial(4), Source::Peer("d".into())).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_bad_partial_completing_the_threshold_is_rejected_and_counted() {
+        let f = fixture();
+        f.ingest(f.partial(1), Source::Own).await;
+        f.ingest(f.partial(2), Source::Peer("b".into())).await;
+        // Share 3's claim signed with share 4's key: the aggregate fails, the partial alone too.
+        let bad = f.partial_signed_by(3, 4);
+        assert!(matches!(
+            f.pipe.prepare(duty(), std::slice::from_ref(&bad), false)[0].check,
+            Check::Completing(_)
+        ));
+        assert_eq!(f.ingest(bad, Source::Peer("c".into())).await, 1);
+        assert_eq!(f.pipe.rejected_total(), 1);
+        assert!(
+            f.aggregate().await.is_none(),
+            "nothing may be combined from it"
+        );
+        // It was not stored: the honest share 3 still counts, and completes the threshold.
+        assert_eq!(f.ingest(f.partial(3), Source::Peer("c".into())).await, 0);
+        let aggregate = f.aggregate().await.expect("the threshold was reached");
+        assert!(f.verifies(&aggregate));
+        assert_eq!(f.pipe.rejected_total(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_bad_partial_short_of_the_threshold_is_rejected_by_its_own_check() {
+        let f = fixture();
+        f.ingest(f.partial(1), Source::Own).await;
+        let bad = f.partial_signed_by(2, 4);
+        assert!(matches!(
+            f.pipe.prepare(duty(), std::slice::from_ref(&bad), false)[0].check,
+            Check::Alone
+        ));
+        assert_eq!(f.ingest(bad, Source::Peer("b".into())).await, 1);
+        assert_eq!(f.pipe.rejected_total(), 1);
+        // Two good peers' partials after it reach the threshold.
+        assert_eq!(f.ingest(f.partial(2), Source::Peer("b".into())).await, 0);
+        assert_eq!(f.ingest(f.partial(3), Source::Peer("c".into())).await, 0);
+        assert!(f.verifies(&f.aggregate().await.expect("the threshold was reached")));
     }
 }
