@@ -255,9 +255,17 @@ impl Received {
                         source,
                     }
                 })?;
+            // The bytes as sent: a valid signature has one encoding, so they are its own
+            // (no need to compress the decoded point again).
+            let encoded = BlsSignature::from_slice(&partial.signature).map_err(|_| {
+                ParSigExError::BadSignature {
+                    duty,
+                    key: key.clone(),
+                }
+            })?;
             partials.push(PartialSigned {
                 dv_pubkey,
-                data: data.with_signature(BlsSignature(signature.to_bytes())),
+                data: data.with_signature(encoded),
                 signature,
                 share_index: u64::try_from(partial.share_idx).unwrap_or(0),
             });

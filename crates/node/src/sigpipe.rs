@@ -12,7 +12,7 @@ use mosaic_core::parsigdb::{ParSigDb, ParSigDbError, PartialSignature, StoreOutc
 use mosaic_core::parsigex::PartialSigned;
 use mosaic_core::sigagg;
 use mosaic_core::signeddata::SignedData;
-use mosaic_core::Duty;
+use mosaic_core::{Duty, DutyType};
 use mosaic_crypto::bls::{PublicKey, Signature};
 use mosaic_crypto::tbls::ShareIndex;
 use mosaic_monitor::Metrics;
@@ -313,7 +313,15 @@ impl<P: Preset> SigPipe<P> {
             else {
                 continue;
             };
-            let signed = object.with_signature(BlsSignature(signature.to_bytes()));
+            // Selection proofs come back from the validator client (inside aggregate-and-proofs
+            // and selections): remembered, the validator API takes them back without decoding.
+            let encoded = match duty.duty_type {
+                DutyType::PrepareAggregator | DutyType::PrepareSyncContribution => {
+                    signature.to_bytes_remembered()
+                }
+                _ => signature.to_bytes(),
+            };
+            let signed = object.with_signature(BlsSignature(encoded));
             lock(&self.aggregated)
                 .by_duty
                 .entry((duty, event.dv_pubkey))
@@ -446,7 +454,6 @@ fn rejection_label(error: &ParSigDbError) -> &'static str {
 mod tests {
     use mosaic_core::keys::ValidatorShares;
     use mosaic_core::signeddata::SignedRandao;
-    use mosaic_core::DutyType;
     use mosaic_crypto::bls::SecretKey;
     use mosaic_crypto::tbls;
     use mosaic_types::consensus::Minimal;
