@@ -355,10 +355,13 @@ async fn four_nodes_perform_every_duty() {
 /// On a chain with several committees a slot (16 of the cluster's validators among 256 on the
 /// minimal preset: four committees a slot), every duty succeeds, and each node asks the beacon
 /// node for attestation data once a slot (from electra on one answer serves every committee),
-/// not once for each committee its validators sit in.
+/// not once for each committee its validators sit in. A failed request is made again: the
+/// beacon node fails the first request of each node in slot 3, and that slot's attestations
+/// still succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn attestation_data_is_fetched_once_a_slot_across_committees() {
+async fn attestation_data_is_fetched_once_a_slot_and_a_failed_fetch_again() {
     let (nodes, validators, last) = (4u64, 16u64, 9u64);
+    let path = "/eth/v1/validator/attestation_data";
     let cluster = start_cluster_with::<Minimal>(
         nodes,
         validators,
@@ -369,11 +372,19 @@ async fn attestation_data_is_fetched_once_a_slot_across_committees() {
         Some(2),
     )
     .await;
+    // Slot 3 starts: its fetches come a third of a slot later, one from each node (or those of
+    // the next slot with attesters of the cluster's, if it has none).
+    cluster.run_until_slot(2).await;
+    cluster.sim.fail_next_requests(path, nodes);
     cluster.run_until_slot(last).await;
-    // Fetches so far are for slots up to `last` (the next is a third of a slot away).
-    let asked = cluster
-        .sim
-        .requests_to("/eth/v1/validator/attestation_data");
+    assert_eq!(
+        cluster.sim.planned_failures(path),
+        0,
+        "every planned failure was met"
+    );
+    // Fetches so far are for slots up to `last` (the next is a third of a slot away), plus one
+    // more for each failure.
+    let asked = cluster.sim.requests_to(path) - nodes;
     let mut committees_by_slot: std::collections::BTreeMap<u64, std::collections::BTreeSet<u64>> =
         Default::default();
     for epoch in 0..=last / 8 {

@@ -301,10 +301,19 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 /// Latency and error injection for the Beacon API routes; the chain is brought to the clock and
-/// the request counted by path before every request.
+/// the request counted by path before every request. Failures planned for the path come first,
+/// then the scenario's latency and error rate.
 async fn faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.tick();
-    state.count_request(request.uri().path());
+    let path = request.uri().path();
+    state.count_request(path);
+    if state.take_planned_failure(path) {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "injected error (planned by the test)",
+        )
+        .into_response();
+    }
     let scenario = state.scenario();
     if scenario.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(scenario.latency_ms)).await;

@@ -125,6 +125,8 @@ pub(crate) struct Shared {
     pub(crate) events: broadcast::Sender<ChainEvent>,
     /// Requests served, by path.
     pub(crate) requests: Mutex<HashMap<String, u64>>,
+    /// Requests still to answer with an injected error, by path.
+    pub(crate) planned_failures: Mutex<HashMap<String, u64>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -163,6 +165,19 @@ impl Shared {
     /// Counts a request to `path`.
     pub(crate) fn count_request(&self, path: &str) {
         *lock(&self.requests).entry(path.to_owned()).or_default() += 1;
+    }
+
+    /// Whether this request to `path` is one planned to fail ([`Simulator::fail_next_requests`]);
+    /// takes it off the plan if so.
+    pub(crate) fn take_planned_failure(&self, path: &str) -> bool {
+        let mut planned = lock(&self.planned_failures);
+        match planned.get_mut(path) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Whether this request should fail, by the seeded error rate.
@@ -291,6 +306,7 @@ impl Simulator {
                 blocks: Mutex::new(BlockState::default()),
                 events,
                 requests: Mutex::new(HashMap::new()),
+                planned_failures: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -304,6 +320,23 @@ impl Simulator {
     /// query) this beacon node has served, faults injected included.
     pub fn requests_to(&self, path: &str) -> u64 {
         lock(&self.shared.requests).get(path).copied().unwrap_or(0)
+    }
+
+    /// Answers the next `count` requests to `path` (such as `/eth/v1/validator/attestation_data`,
+    /// without the query) with an injected error (500), whatever the scenario; adds to any
+    /// failures still planned for the path.
+    pub fn fail_next_requests(&self, path: &str, count: u64) {
+        *lock(&self.shared.planned_failures)
+            .entry(path.to_owned())
+            .or_default() += count;
+    }
+
+    /// How many of the failures planned for `path` are still to come.
+    pub fn planned_failures(&self, path: &str) -> u64 {
+        lock(&self.shared.planned_failures)
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Runs `f` with the chain locked.

@@ -229,6 +229,27 @@ async fn duties_match_the_chain_model() {
     // Both requests were counted under their path, refused or not, the query aside.
     assert_eq!(h.sim.requests_to("/eth/v1/validator/attestation_data"), 2);
     assert_eq!(h.sim.requests_to("/eth/v1/validator/nothing_here"), 0);
+
+    // Planned failures: exactly the next two requests to the path fail, other paths do not.
+    let path = "/eth/v1/validator/attestation_data";
+    let query = "/eth/v1/validator/attestation_data?slot=3&committee_index=0";
+    h.sim.fail_next_requests(path, 2);
+    assert_eq!(h.sim.planned_failures(path), 2);
+    let (status, _) = h.get("/eth/v1/node/version").await;
+    assert_eq!(status, 200, "another path is not affected");
+    for left in [1, 0] {
+        let (status, _) = h.get(query).await;
+        assert_eq!(status, 500, "planned failure");
+        assert_eq!(h.sim.planned_failures(path), left);
+    }
+    let (status, again) = h.get(query).await;
+    assert_eq!(status, 200, "the plan is used up");
+    assert_eq!(again["data"], data["data"]);
+    assert_eq!(
+        h.sim.requests_to(path),
+        5,
+        "failed requests are counted too"
+    );
 }
 
 /// An attester duty of an explicit validator at slot ≤ 3 in epoch 0.
