@@ -212,6 +212,15 @@ struct DutyEntry {
 }
 
 impl DutyEntry {
+    /// The stored partials over `signing_root`, by share index.
+    fn group(&self, signing_root: &SigningRoot) -> BTreeMap<ShareIndex, Signature> {
+        self.by_share
+            .values()
+            .filter(|p| &p.signing_root == signing_root)
+            .map(|p| (p.share_index, p.signature))
+            .collect()
+    }
+
     /// The partial stored from `partial`'s share index that it would duplicate or contradict:
     /// one over the same root, or, unless the duty type signs several objects, over any root.
     fn conflicting(&self, duty: Duty, partial: &PartialSignature) -> Option<&PartialSignature> {
@@ -407,12 +416,7 @@ impl ParSigDb {
         entry
             .by_share
             .insert((partial.share_index, partial.signing_root), partial);
-        let group: BTreeMap<ShareIndex, Signature> = entry
-            .by_share
-            .values()
-            .filter(|p| p.signing_root == partial.signing_root)
-            .map(|p| (p.share_index, p.signature))
-            .collect();
+        let group = entry.group(&partial.signing_root);
         if group.len() as u64 >= self.threshold && entry.fired.insert(partial.signing_root) {
             return Ok(StoreOutcome::ThresholdReached(Box::new(ThresholdReached {
                 duty,
@@ -456,12 +460,7 @@ impl ParSigDb {
         {
             return None;
         }
-        let group: BTreeMap<ShareIndex, Signature> = entry
-            .by_share
-            .values()
-            .filter(|p| p.signing_root == partial.signing_root)
-            .map(|p| (p.share_index, p.signature))
-            .collect();
+        let group = entry.group(&partial.signing_root);
         (group.len() as u64 + 1 == self.threshold).then_some(group)
     }
 
@@ -475,14 +474,7 @@ impl ParSigDb {
     ) -> BTreeMap<ShareIndex, Signature> {
         self.entries
             .get(&(duty, *dv_pubkey))
-            .map(|entry| {
-                entry
-                    .by_share
-                    .values()
-                    .filter(|p| &p.signing_root == signing_root)
-                    .map(|p| (p.share_index, p.signature))
-                    .collect()
-            })
+            .map(|entry| entry.group(signing_root))
             .unwrap_or_default()
     }
 
