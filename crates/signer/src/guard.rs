@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use mosaic_crypto::bls::PublicKey;
-use mosaic_slashing::{Hex, Interchange, NotSafe, PublicKeyBytes, Root, Safe, SlashingDb};
-use mosaic_vc::{GuardRefusal, SigningGuard};
+use mosaic_slashing::{
+    AttestationRequest, Hex, Interchange, NotSafe, PublicKeyBytes, Root, Safe, SlashingDb,
+};
+use mosaic_vc::{AttestationToSign, GuardRefusal, SigningGuard};
 use tracing::{debug, info, warn};
 
 use crate::{KeyMap, SignerError};
@@ -86,7 +88,8 @@ struct Chain {
 ///
 /// Each [`SigningGuard`] call maps the signing key to its protected key ([`KeyMap`]), then runs
 /// `check_and_insert_block` / `check_and_insert_attestation` in the namespace of the current
-/// genesis validators root. `Ok` is returned only after the record is committed and durable;
+/// genesis validators root (a slot's attestations, [`SigningGuard::check_attestations`], in
+/// one transaction: `check_and_insert_attestations_batch`). `Ok` is returned only after the record is committed and durable;
 /// a refusal is logged (`warn`, with the reason), counted in [`GuardStats`] and kept in
 /// [`SlashingGuard::recent_refusals`]. A database failure refuses too: safety unproven means
 /// no signature. The database stays locked until the guard is dropped.
@@ -258,10 +261,7 @@ impl SlashingGuard {
         crash_point(CrashStepRef::BeforeRecord);
         let signing_key = signing_key.to_bytes();
         let Some(protected) = self.keys.protected_key(&signing_key) else {
-            let reason = format!(
-                "key {} is not one of this signer's keys; nothing is recorded for it",
-                Hex(signing_key)
-            );
+            let reason = unknown_key(signing_key);
             return Err(self.refuse(signing_key, None, message, signing_root, reason, false));
         };
         let verdict = {
@@ -389,6 +389,130 @@ impl SigningGuard for SlashingGuard {
             signing_root,
         )
     }
+
+    /// Checks and records the attestations in one transaction (one commit, so one fsync, for a
+    /// slot's attestations instead of one each), each judged with those before it recorded.
+    /// A key the signer does not hold is refused alone; a database failure refuses them all
+    /// (nothing of the batch was recorded).
+    fn check_attestations(
+        &self,
+        attestations: &[AttestationToSign],
+    ) -> Vec<Result<(), GuardRefusal>> {
+        crash_point(CrashStepRef::BeforeRecord);
+        let message = |a: &AttestationToSign| GuardedMessage::Attestation {
+            source_epoch: a.source_epoch,
+            target_epoch: a.target_epoch,
+        };
+        // (signing key, protected key if held) per attestation.
+        let keys: Vec<(PublicKeyBytes, Option<PublicKeyBytes>)> = attestations
+            .iter()
+            .map(|a| {
+                let signing_key = a.pubkey.to_bytes();
+                (signing_key, self.keys.protected_key(&signing_key))
+            })
+            .collect();
+        let requests: Vec<AttestationRequest> = attestations
+            .iter()
+            .zip(&keys)
+            .filter_map(|(a, (_, protected))| {
+                protected.map(|pubkey| AttestationRequest {
+                    pubkey,
+                    source_epoch: a.source_epoch,
+                    target_epoch: a.target_epoch,
+                    signing_root: Some(a.signing_root),
+                })
+            })
+            .collect();
+        let recorded = if requests.is_empty() {
+            Ok(Vec::new())
+        } else {
+            blocking(|| {
+                let mut chain = self.chain();
+                let root = chain.genesis_validators_root;
+                chain
+                    .db
+                    .namespace(root)?
+                    .check_and_insert_attestations_batch(&requests)
+            })
+        };
+        let mut verdicts = match recorded {
+            Ok(verdicts) => verdicts.into_iter(),
+            Err(error) => {
+                let reason = NotSafe::Database(error).to_string();
+                return attestations
+                    .iter()
+                    .zip(keys)
+                    .map(|(a, (signing_key, protected))| {
+                        let database = protected.is_some();
+                        let reason = if database {
+                            reason.clone()
+                        } else {
+                            unknown_key(signing_key)
+                        };
+                        Err(self.refuse(
+                            signing_key,
+                            protected,
+                            message(a),
+                            a.signing_root,
+                            reason,
+                            database,
+                        ))
+                    })
+                    .collect();
+            }
+        };
+        let results = attestations
+            .iter()
+            .zip(keys)
+            .map(|(a, (signing_key, protected))| {
+                let Some(protected) = protected else {
+                    return Err(self.refuse(
+                        signing_key,
+                        None,
+                        message(a),
+                        a.signing_root,
+                        unknown_key(signing_key),
+                        false,
+                    ));
+                };
+                // One verdict per held key, in order (an inner database error ends the batch
+                // with the outer error above, so none is missing).
+                match verdicts.next() {
+                    Some(Ok(safe)) => {
+                        self.count_allowed(message(a), safe);
+                        debug!(validator = %Hex(protected), message = ?message(a), ?safe, "slashing protection: safe to sign");
+                        Ok(())
+                    }
+                    Some(Err(not_safe)) => Err(self.refuse(
+                        signing_key,
+                        Some(protected),
+                        message(a),
+                        a.signing_root,
+                        not_safe.to_string(),
+                        matches!(not_safe, NotSafe::Database(_)),
+                    )),
+                    None => Err(self.refuse(
+                        signing_key,
+                        Some(protected),
+                        message(a),
+                        a.signing_root,
+                        "no verdict from the slashing protection database".to_owned(),
+                        true,
+                    )),
+                }
+            })
+            .collect();
+        crash_point(CrashStepRef::AfterRecord);
+        results
+    }
+}
+
+/// Why a key the signer does not hold is refused.
+fn unknown_key(signing_key: PublicKeyBytes) -> String {
+    format!(
+        "key {} is not one of this signer's keys; nothing is recorded for it",
+        Hex(signing_key)
+    )
 }
 
 /// Runs a synchronous database call; inside a multi-threaded Tokio runtime it tells the

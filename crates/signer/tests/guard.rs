@@ -11,7 +11,7 @@ use mosaic_cluster::DistValidator;
 use mosaic_crypto::bls::{PublicKey, SecretKey};
 use mosaic_signer::{GuardStats, GuardedMessage, KeyMap, SlashingGuard};
 use mosaic_slashing::{Interchange, SlashingDb};
-use mosaic_vc::SigningGuard;
+use mosaic_vc::{AttestationToSign, SigningGuard};
 
 const ROOT_A: [u8; 32] = [0xa0; 32];
 const ROOT_B: [u8; 32] = [0xb0; 32];
@@ -120,6 +120,101 @@ fn attestation_rules_fire_and_their_boundaries_hold() {
     assert_eq!(stats.attestations_repeated, 1);
     assert_eq!(stats.attestations_refused, 4);
     assert_eq!(stats.database_errors, 0);
+}
+
+fn attestation(pubkey: PublicKey, source: u64, target: u64, root: u8) -> AttestationToSign {
+    AttestationToSign {
+        pubkey,
+        source_epoch: source,
+        target_epoch: target,
+        signing_root: signing_root(root),
+    }
+}
+
+#[test]
+fn a_slots_attestations_are_guarded_together_each_after_those_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (guard, key) = solo_guard(dir.path());
+    assert!(guard.check_attestations(&[]).is_empty());
+    // A low watermark under what follows (source 5), so that surround is what fires below.
+    guard
+        .check_attestation(&key, 5, 5, signing_root(1))
+        .unwrap();
+    let verdicts = guard.check_attestations(&[
+        attestation(key, 10, 11, 2),
+        // A double vote against the first of the same batch.
+        attestation(key, 10, 11, 3),
+        // The very same vote again: allowed.
+        attestation(key, 10, 11, 2),
+        // A key the signer does not hold, between held ones.
+        attestation(public(9), 10, 11, 2),
+        // Surrounding the first: refused; with its source: allowed.
+        attestation(key, 9, 12, 4),
+        attestation(key, 10, 12, 4),
+    ]);
+    let reasons: Vec<String> = verdicts
+        .into_iter()
+        .map(|verdict| {
+            verdict
+                .err()
+                .map(|refusal| refusal.reason)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(reasons[0], "");
+    assert!(reasons[1].contains("double vote"), "{}", reasons[1]);
+    assert_eq!(reasons[2], "");
+    assert!(
+        reasons[3].contains("not one of this signer's keys"),
+        "{}",
+        reasons[3]
+    );
+    assert!(reasons[4].contains("surround"), "{}", reasons[4]);
+    assert_eq!(reasons[5], "");
+    let stats = guard.stats();
+    assert_eq!(stats.attestations_allowed, 3);
+    assert_eq!(stats.attestations_repeated, 1);
+    assert_eq!(stats.attestations_refused, 3);
+    assert_eq!(stats.database_errors, 0);
+    // Recorded for good: the next call sees them, one by one or batched.
+    let why = reason(guard.check_attestation(&key, 10, 12, signing_root(5)));
+    assert!(why.contains("double vote"), "{why}");
+    assert!(guard.check_attestations(&[attestation(key, 12, 13, 6)])[0].is_ok());
+}
+
+#[test]
+fn a_database_failure_refuses_the_whole_batch_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slashing-protection.sqlite");
+    let (guard, key) = solo_guard(dir.path());
+    let intruder = rusqlite::Connection::open(&path).unwrap();
+    intruder
+        .execute_batch("ALTER TABLE signed_attestations RENAME TO signed_attestations_away")
+        .unwrap();
+    let batch = [
+        attestation(key, 1, 2, 1),
+        attestation(public(9), 1, 2, 1),
+        attestation(key, 2, 3, 2),
+    ];
+    let verdicts = guard.check_attestations(&batch);
+    for (i, verdict) in verdicts.iter().enumerate() {
+        let why = &verdict.as_ref().expect_err("nothing may be signed").reason;
+        let expected = if i == 1 {
+            "not one of this signer's keys"
+        } else {
+            "slashing protection database failed"
+        };
+        assert!(why.contains(expected), "{i}: {why}");
+    }
+    assert_eq!(guard.stats().database_errors, 2);
+    assert_eq!(guard.stats().attestations_refused, 3);
+    intruder
+        .execute_batch("ALTER TABLE signed_attestations_away RENAME TO signed_attestations")
+        .unwrap();
+    // Nothing of the failed batch was recorded: the same batch now passes for the held key.
+    let verdicts = guard.check_attestations(&batch);
+    assert!(verdicts[0].is_ok() && verdicts[2].is_ok(), "{verdicts:?}");
+    assert_eq!(guard.stats().attestations_allowed, 2);
 }
 
 #[test]

@@ -18,6 +18,7 @@ use tree_hash::TreeHash;
 
 use crate::chain::sleep_until_ms;
 use crate::client::{endpoint_missing, Inner};
+use crate::guard::AttestationToSign;
 use crate::selection::is_aggregator;
 use crate::stats::Tally;
 
@@ -119,8 +120,9 @@ impl<P: Preset> Inner<P> {
             return;
         }
         let (mut failed, mut refused) = (0u64, 0u64);
-        // Checks and the guard first; then every approved attestation is signed in one batch.
-        let mut approved = Vec::with_capacity(duties.len());
+        // Checks first, then the guard for all of them at once; then every approved attestation
+        // is signed in one batch.
+        let mut candidates = Vec::with_capacity(duties.len());
         for duty in &duties {
             let Some(data) = data.get(&duty.committee_index) else {
                 failed += 1;
@@ -160,17 +162,33 @@ impl<P: Preset> Inner<P> {
                 .chain
                 .domain(SignedObject::Attestation, data.target.epoch);
             let signing_root = data.signing_root(domain);
-            if let Err(refusal) = self.guard.check_attestation(
-                &key.public,
-                data.source.epoch,
-                data.target.epoch,
-                signing_root.0,
-            ) {
-                warn!(slot, validator = duty.validator_index, %refusal, "attestation refused by the signing guard");
-                refused += 1;
-                continue;
+            candidates.push((*duty, *data, bits, key.pubkey, key.public, signing_root));
+        }
+        let to_guard: Vec<AttestationToSign> = candidates
+            .iter()
+            .map(|(_, data, _, _, public, root)| AttestationToSign {
+                pubkey: *public,
+                source_epoch: data.source.epoch,
+                target_epoch: data.target.epoch,
+                signing_root: root.0,
+            })
+            .collect();
+        let verdicts = if to_guard.is_empty() {
+            Vec::new()
+        } else {
+            self.guard.check_attestations(&to_guard)
+        };
+        let mut approved = Vec::with_capacity(candidates.len());
+        for ((duty, data, bits, pubkey, _, signing_root), verdict) in
+            candidates.into_iter().zip(verdicts)
+        {
+            match verdict {
+                Ok(()) => approved.push((duty, data, bits, pubkey, signing_root)),
+                Err(refusal) => {
+                    warn!(slot, validator = duty.validator_index, %refusal, "attestation refused by the signing guard");
+                    refused += 1;
+                }
             }
-            approved.push((*duty, *data, bits, key.pubkey, signing_root));
         }
         let requests = approved
             .iter()

@@ -20,6 +20,19 @@ impl GuardRefusal {
     }
 }
 
+/// One attestation a [`SigningGuard`] is asked about in [`SigningGuard::check_attestations`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttestationToSign {
+    /// The key about to sign.
+    pub pubkey: PublicKey,
+    /// `data.source.epoch`.
+    pub source_epoch: u64,
+    /// `data.target.epoch`.
+    pub target_epoch: u64,
+    /// The signing root about to be signed.
+    pub signing_root: [u8; 32],
+}
+
 /// Decides, before the client signs, whether a block or an attestation may be signed. The
 /// client calls it once per signature, after the signing root is known and before the secret
 /// key is used; a refusal means nothing is signed or sent for that duty (it is counted as
@@ -43,6 +56,22 @@ pub trait SigningGuard: Send + Sync + 'static {
         target_epoch: u64,
         signing_root: [u8; 32],
     ) -> Result<(), GuardRefusal>;
+
+    /// [`Self::check_attestation`] for many attestations at once (a slot's, which the client
+    /// signs together), in order, each judged with those before it already recorded; one
+    /// verdict per attestation. The default asks about them one by one; a guard that records
+    /// to disk should record them together (one commit instead of one per attestation).
+    fn check_attestations(
+        &self,
+        attestations: &[AttestationToSign],
+    ) -> Vec<Result<(), GuardRefusal>> {
+        attestations
+            .iter()
+            .map(|a| {
+                self.check_attestation(&a.pubkey, a.source_epoch, a.target_epoch, a.signing_root)
+            })
+            .collect()
+    }
 }
 
 /// A guard that allows everything (for tests, or where the signer downstream protects).

@@ -41,7 +41,7 @@ mod sync;
 pub use client::ValidatorClient;
 pub use config::{DutySelection, VcConfig, DEFAULT_GAS_LIMIT};
 pub use error::VcError;
-pub use guard::{GuardRefusal, NoGuard, SigningGuard};
+pub use guard::{AttestationToSign, GuardRefusal, NoGuard, SigningGuard};
 pub use stats::{DutyCounts, DutyKind, VcStats};
 
 use std::future::Future;
