@@ -36,6 +36,15 @@ fn solo_guard(dir: &Path) -> (SlashingGuard, PublicKey) {
     (guard, key)
 }
 
+/// Renames a table of the database at `path` through another connection (bypassing the lock
+/// file, as a misbehaving tool would).
+fn rename_table(path: &Path, from: &str, to: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(&format!("ALTER TABLE {from} RENAME TO {to}"))
+        .unwrap();
+}
+
 fn reason(result: Result<(), mosaic_vc::GuardRefusal>) -> String {
     result.expect_err("expected a refusal").reason
 }
@@ -187,10 +196,7 @@ fn a_database_failure_refuses_the_whole_batch_and_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("slashing-protection.sqlite");
     let (guard, key) = solo_guard(dir.path());
-    let intruder = rusqlite::Connection::open(&path).unwrap();
-    intruder
-        .execute_batch("ALTER TABLE signed_attestations RENAME TO signed_attestations_away")
-        .unwrap();
+    rename_table(&path, "signed_attestations", "signed_attestations_away");
     let batch = [
         attestation(key, 1, 2, 1),
         attestation(public(9), 1, 2, 1),
@@ -208,9 +214,7 @@ fn a_database_failure_refuses_the_whole_batch_and_records_nothing() {
     }
     assert_eq!(guard.stats().database_errors, 2);
     assert_eq!(guard.stats().attestations_refused, 3);
-    intruder
-        .execute_batch("ALTER TABLE signed_attestations_away RENAME TO signed_attestations")
-        .unwrap();
+    rename_table(&path, "signed_attestations_away", "signed_attestations");
     // Nothing of the failed batch was recorded: the same batch now passes for the held key.
     let verdicts = guard.check_attestations(&batch);
     assert!(verdicts[0].is_ok() && verdicts[2].is_ok(), "{verdicts:?}");
@@ -367,10 +371,7 @@ fn a_database_failure_refuses_and_recovery_allows() {
     let (guard, key) = solo_guard(dir.path());
     // Another connection (bypassing the lock file, as a misbehaving tool would) takes the
     // block table away: the guard cannot check or record blocks, so it must not allow one.
-    let intruder = rusqlite::Connection::open(&path).unwrap();
-    intruder
-        .execute_batch("ALTER TABLE signed_blocks RENAME TO signed_blocks_away")
-        .unwrap();
+    rename_table(&path, "signed_blocks", "signed_blocks_away");
     let why = reason(guard.check_block(&key, 1, signing_root(1)));
     assert!(why.contains("slashing protection database failed"), "{why}");
     assert_eq!(guard.stats().database_errors, 1);
@@ -379,9 +380,7 @@ fn a_database_failure_refuses_and_recovery_allows() {
     guard
         .check_attestation(&key, 1, 2, signing_root(1))
         .unwrap();
-    intruder
-        .execute_batch("ALTER TABLE signed_blocks_away RENAME TO signed_blocks")
-        .unwrap();
+    rename_table(&path, "signed_blocks_away", "signed_blocks");
     guard.check_block(&key, 1, signing_root(1)).unwrap();
     assert_eq!(guard.stats().database_errors, 1);
 }
