@@ -89,8 +89,8 @@ struct Chain {
 /// Each [`SigningGuard`] call maps the signing key to its protected key ([`KeyMap`]), then runs
 /// `check_and_insert_block` / `check_and_insert_attestation` in the namespace of the current
 /// genesis validators root (a slot's attestations, [`SigningGuard::check_attestations`], in
-/// one transaction: `check_and_insert_attestations_batch`). `Ok` is returned only after the record is committed and durable;
-/// a refusal is logged (`warn`, with the reason), counted in [`GuardStats`] and kept in
+/// one transaction: `check_and_insert_attestations_batch`). `Ok` is returned only after the
+/// record is committed and durable; a refusal is logged (`warn`, with the reason), counted in [`GuardStats`] and kept in
 /// [`SlashingGuard::recent_refusals`]. A database failure refuses too: safety unproven means
 /// no signature. The database stays locked until the guard is dropped.
 ///
@@ -287,25 +287,44 @@ impl SlashingGuard {
                 }
             })
         };
+        let concluded = self.conclude(
+            signing_key,
+            protected,
+            message,
+            signing_root,
+            verdict.map_err(refusal_of),
+        );
+        if concluded.is_ok() {
+            crash_point(CrashStepRef::AfterRecord);
+        }
+        concluded
+    }
+
+    /// Ends the check of a message by a held key: an allowed one is counted and logged, a
+    /// refused one (`reason`, and whether the database failed rather than a rule) goes to
+    /// [`Self::refuse`].
+    fn conclude(
+        &self,
+        signing_key: PublicKeyBytes,
+        protected: PublicKeyBytes,
+        message: GuardedMessage,
+        signing_root: Root,
+        verdict: Result<Safe, (String, bool)>,
+    ) -> Result<(), GuardRefusal> {
         match verdict {
             Ok(safe) => {
                 self.count_allowed(message, safe);
                 debug!(validator = %Hex(protected), ?message, ?safe, "slashing protection: safe to sign");
-                crash_point(CrashStepRef::AfterRecord);
                 Ok(())
             }
-            Err(not_safe) => {
-                let database = matches!(not_safe, NotSafe::Database(_));
-                let reason = not_safe.to_string();
-                Err(self.refuse(
-                    signing_key,
-                    Some(protected),
-                    message,
-                    signing_root,
-                    reason,
-                    database,
-                ))
-            }
+            Err((reason, database)) => Err(self.refuse(
+                signing_key,
+                Some(protected),
+                message,
+                signing_root,
+                reason,
+                database,
+            )),
         }
     }
 
@@ -423,45 +442,31 @@ impl SigningGuard for SlashingGuard {
                 })
             })
             .collect();
-        let recorded = if requests.is_empty() {
-            Ok(Vec::new())
+        // One verdict per held key, in order; a database failure refuses them all (nothing of
+        // the batch was recorded).
+        let verdicts: Vec<Result<Safe, (String, bool)>> = if requests.is_empty() {
+            Vec::new()
         } else {
-            blocking(|| {
+            match blocking(|| {
                 let mut chain = self.chain();
                 let root = chain.genesis_validators_root;
                 chain
                     .db
                     .namespace(root)?
                     .check_and_insert_attestations_batch(&requests)
-            })
-        };
-        let mut verdicts = match recorded {
-            Ok(verdicts) => verdicts.into_iter(),
-            Err(error) => {
-                let reason = NotSafe::Database(error).to_string();
-                return attestations
-                    .iter()
-                    .zip(keys)
-                    .map(|(a, (signing_key, protected))| {
-                        let database = protected.is_some();
-                        let reason = if database {
-                            reason.clone()
-                        } else {
-                            unknown_key(signing_key)
-                        };
-                        Err(self.refuse(
-                            signing_key,
-                            protected,
-                            message(a),
-                            a.signing_root,
-                            reason,
-                            database,
-                        ))
-                    })
-                    .collect();
+            }) {
+                Ok(verdicts) => verdicts
+                    .into_iter()
+                    .map(|verdict| verdict.map_err(refusal_of))
+                    .collect(),
+                Err(error) => {
+                    let (reason, database) = refusal_of(NotSafe::Database(error));
+                    vec![Err((reason, database)); requests.len()]
+                }
             }
         };
-        let results = attestations
+        let mut verdicts = verdicts.into_iter();
+        let results: Vec<Result<(), GuardRefusal>> = attestations
             .iter()
             .zip(keys)
             .map(|(a, (signing_key, protected))| {
@@ -475,36 +480,24 @@ impl SigningGuard for SlashingGuard {
                         false,
                     ));
                 };
-                // One verdict per held key, in order (an inner database error ends the batch
-                // with the outer error above, so none is missing).
-                match verdicts.next() {
-                    Some(Ok(safe)) => {
-                        self.count_allowed(message(a), safe);
-                        debug!(validator = %Hex(protected), message = ?message(a), ?safe, "slashing protection: safe to sign");
-                        Ok(())
-                    }
-                    Some(Err(not_safe)) => Err(self.refuse(
-                        signing_key,
-                        Some(protected),
-                        message(a),
-                        a.signing_root,
-                        not_safe.to_string(),
-                        matches!(not_safe, NotSafe::Database(_)),
-                    )),
-                    None => Err(self.refuse(
-                        signing_key,
-                        Some(protected),
-                        message(a),
-                        a.signing_root,
+                let verdict = verdicts.next().unwrap_or_else(|| {
+                    Err((
                         "no verdict from the slashing protection database".to_owned(),
                         true,
-                    )),
-                }
+                    ))
+                });
+                self.conclude(signing_key, protected, message(a), a.signing_root, verdict)
             })
             .collect();
         crash_point(CrashStepRef::AfterRecord);
         results
     }
+}
+
+/// A refusal's reason, and whether the database failed rather than a rule.
+fn refusal_of(not_safe: NotSafe) -> (String, bool) {
+    let database = matches!(not_safe, NotSafe::Database(_));
+    (not_safe.to_string(), database)
 }
 
 /// Why a key the signer does not hold is refused.
