@@ -4,7 +4,7 @@
 //! partials (100/n validators, n partials each over that validator's message), combine t
 //! partials (shares 1..=t, whose Lagrange coefficients are integers, and a set with a common
 //! denominator), recover a secret from t shares. Also batch verification of 100 signatures over one
-//! message and over 100 distinct messages, and raw blst sign/verify.
+//! message and over 100 distinct messages, raw blst sign/verify, and signing one prepared message.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -27,6 +27,25 @@ fn baselines(c: &mut Criterion) {
     group.bench_function("sign", |b| b.iter(|| sk.sign(black_box(MESSAGE), DST, &[])));
     group.bench_function("verify", |b| {
         b.iter(|| sig.verify(true, black_box(MESSAGE), DST, &[], &pk, true))
+    });
+    group.finish();
+}
+
+/// Signing one message with many keys: a message prepared once (its table built), each
+/// signature from the table, against [`SecretKey::sign`] with the message's hash remembered.
+fn prepared_message(c: &mut Criterion) {
+    let mut group = c.benchmark_group("prepared_message");
+    let key = SecretKey::random();
+    let prepared = bls::PreparedMessage::new(MESSAGE);
+    assert_eq!(prepared.sign(&key), key.sign(MESSAGE));
+    group.bench_function("sign_remembered_hash", |b| {
+        b.iter(|| key.sign(black_box(MESSAGE)))
+    });
+    group.bench_function("sign_prepared", |b| {
+        b.iter(|| prepared.sign(black_box(&key)))
+    });
+    group.bench_function("prepare", |b| {
+        b.iter(|| bls::PreparedMessage::new(black_box(MESSAGE)))
     });
     group.finish();
 }
@@ -161,6 +180,7 @@ fn batch_sizes(c: &mut Criterion) {
 fn benches() {
     let mut criterion = Criterion::default().sample_size(10).configure_from_args();
     baselines(&mut criterion);
+    prepared_message(&mut criterion);
     threshold(&mut criterion);
     batch_shapes(&mut criterion);
     batch_sizes(&mut criterion);

@@ -6,6 +6,7 @@
 pub mod bls;
 mod error;
 mod field;
+mod fixed_base;
 mod hashed;
 mod hexutil;
 pub mod keystore;

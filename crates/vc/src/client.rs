@@ -191,13 +191,7 @@ impl<P: Preset> Inner<P> {
         requests: Vec<(BlsPubkey, Root)>,
     ) -> Vec<Option<BlsSignature>> {
         let sign = |inner: &Self, requests: &[(BlsPubkey, Root)]| -> Vec<Option<BlsSignature>> {
-            requests
-                .iter()
-                .map(|(pubkey, root)| {
-                    let (key, _) = inner.validators.by_pubkey(pubkey)?;
-                    Some(key.sign(*root))
-                })
-                .collect()
+            inner.validators.sign_all(requests)
         };
         if requests.len() <= INLINE_SIGNATURES {
             return sign(self, &requests);

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use mosaic_crypto::bls::{PublicKey, SecretKey};
+use mosaic_crypto::bls::{PreparedMessage, PublicKey, SecretKey};
 use mosaic_types::{BlsPubkey, BlsSignature, Root};
 
 use crate::VcError;
@@ -22,6 +22,12 @@ impl ValidatorKey {
     /// process takes the signature back without decoding it again.
     pub(crate) fn sign(&self, signing_root: Root) -> BlsSignature {
         BlsSignature(self.secret.sign(&signing_root.0).to_bytes_remembered())
+    }
+
+    /// Signs a prepared signing root (the same signature as [`Self::sign`], in about half the
+    /// time); the encoding is remembered as there.
+    fn sign_prepared(&self, prepared: &PreparedMessage) -> BlsSignature {
+        BlsSignature(prepared.sign(&self.secret).to_bytes_remembered())
     }
 }
 
@@ -105,6 +111,33 @@ impl Validators {
         self.keys.get(position)
     }
 
+    /// Signs each `(validator, signing root)`; `None` for a key this set does not hold. A root
+    /// that many keys sign (a slot's attestations and selection proofs share theirs) is
+    /// prepared once ([`PreparedMessage`]), which halves the cost of each signature.
+    pub(crate) fn sign_all(&self, requests: &[(BlsPubkey, Root)]) -> Vec<Option<BlsSignature>> {
+        let mut signers: HashMap<Root, usize> = HashMap::new();
+        for (pubkey, root) in requests {
+            if self.by_pubkey.contains_key(pubkey) {
+                *signers.entry(*root).or_default() += 1;
+            }
+        }
+        let prepared: HashMap<Root, PreparedMessage> = signers
+            .into_iter()
+            .filter(|(_, count)| *count >= PreparedMessage::WORTH_FROM)
+            .map(|(root, _)| (root, PreparedMessage::new(&root.0)))
+            .collect();
+        requests
+            .iter()
+            .map(|(pubkey, root)| {
+                let key = &self.keys[*self.by_pubkey.get(pubkey)?];
+                Some(match prepared.get(root) {
+                    Some(prepared) => key.sign_prepared(prepared),
+                    None => key.sign(*root),
+                })
+            })
+            .collect()
+    }
+
     /// The key and index of `pubkey`.
     pub(crate) fn by_pubkey(&self, pubkey: &BlsPubkey) -> Option<(&ValidatorKey, Option<u64>)> {
         let position = *self.by_pubkey.get(pubkey)?;
@@ -142,6 +175,38 @@ mod tests {
         assert!(signature.verify(&key.public, &root.0));
         assert_eq!(validators.by_pubkey(&pubkeys[0]).unwrap().1, None);
         assert_eq!(validators.by_pubkey(&pubkeys[1]).unwrap().1, Some(7));
+    }
+
+    /// Roots signed by many keys (prepared) and by few (signed directly), interleaved, with a
+    /// key the set does not hold: every answer is in request order and is that key's signature
+    /// of that root.
+    #[test]
+    fn signing_many_requests_answers_each_in_order() {
+        let count = PreparedMessage::WORTH_FROM + 2;
+        let secrets: Vec<SecretKey> = (1..=count as u8).map(key).collect();
+        let validators = Validators::new(secrets.clone()).unwrap();
+        let pubkeys: Vec<BlsPubkey> = validators.pubkeys().collect();
+        let shared = Root([5; 32]);
+        let mut requests = Vec::new();
+        for (position, pubkey) in pubkeys.iter().enumerate() {
+            requests.push((*pubkey, shared));
+            if position % 3 == 0 {
+                requests.push((*pubkey, Root([position as u8; 32])));
+            }
+        }
+        requests.insert(4, (BlsPubkey([9; 48]), shared));
+        let signatures = validators.sign_all(&requests);
+        assert_eq!(signatures.len(), requests.len());
+        for ((pubkey, root), signature) in requests.iter().zip(&signatures) {
+            match pubkeys.iter().position(|p| p == pubkey) {
+                Some(position) => assert_eq!(
+                    signature.map(|s| s.0),
+                    Some(secrets[position].sign(&root.0).to_bytes()),
+                    "{pubkey:?} over {root:?}"
+                ),
+                None => assert!(signature.is_none()),
+            }
+        }
     }
 
     #[test]
