@@ -94,10 +94,11 @@ impl SecretKey {
     }
 }
 
-/// One message prepared for signing by many keys: a table of multiples of its hash (96 KB),
-/// so that each signature costs about half of [`SecretKey::sign`]. Building it costs about
-/// [`PreparedMessage::WORTH_FROM`] signatures' worth of the saving; a validator client signing
-/// a slot's attestations (one signing root for all, electra on) prepares the root once.
+/// One message prepared for signing by many keys: a table of multiples of its hash (24 KB),
+/// so that each signature costs about half of [`SecretKey::sign`]. Preparing costs about as
+/// much as two and a half signatures, so it pays from [`PreparedMessage::WORTH_FROM`]
+/// signatures on; a validator client signing a slot's attestations (one signing root for all,
+/// electra on) prepares the root once.
 ///
 /// Signing with it is constant-time in the key, like [`SecretKey::sign`], and gives the same
 /// signature.
