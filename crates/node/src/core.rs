@@ -81,8 +81,9 @@ pub struct Core<P: Preset> {
     pub consensus: mpsc::Sender<ConsensusInput>,
     /// This node's share index.
     pub share_index: ShareIndex,
-    /// Share index assigned to each peer, by peer ID text.
-    pub share_index_by_peer: BTreeMap<String, u64>,
+    /// Share index assigned to each peer, by peer ID text (shared with the checks of peers'
+    /// messages on the blocking pool).
+    pub share_index_by_peer: Arc<BTreeMap<String, u64>>,
     /// The cluster's validators.
     pub validators: Vec<PublicKey>,
     /// The validators' keys by compressed bytes (decoding them from peers is a lookup).
@@ -279,7 +280,7 @@ impl<P: Preset> Core<P> {
     /// the rest, so on the blocking pool, not on the async runtime's workers) and ingests its
     /// partials. True if every partial in it was accepted.
     async fn check_and_ingest(&self, from: String, received: Received) -> bool {
-        let share_index_by_peer = self.share_index_by_peer.clone();
+        let share_index_by_peer = Arc::clone(&self.share_index_by_peer);
         let known_keys = Arc::clone(&self.known_keys);
         let sender = from.clone();
         let checked = tokio::task::spawn_blocking(move || {

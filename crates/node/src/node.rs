@@ -351,7 +351,7 @@ pub async fn start<P: Preset>(
         p2p: p2p.clone(),
         consensus: consensus_tx.clone(),
         share_index: own.index as u64 + 1,
-        share_index_by_peer,
+        share_index_by_peer: Arc::new(share_index_by_peer),
         known_keys: Arc::new(mosaic_core::keys::KnownKeys::new(
             validators.iter().copied(),
         )),
