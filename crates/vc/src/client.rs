@@ -190,15 +190,12 @@ impl<P: Preset> Inner<P> {
         self: &Arc<Self>,
         requests: Vec<(BlsPubkey, Root)>,
     ) -> Vec<Option<BlsSignature>> {
-        let sign = |inner: &Self, requests: &[(BlsPubkey, Root)]| -> Vec<Option<BlsSignature>> {
-            inner.validators.sign_all(requests)
-        };
         if requests.len() <= INLINE_SIGNATURES {
-            return sign(self, &requests);
+            return self.validators.sign_all(&requests);
         }
         let count = requests.len();
         let this = Arc::clone(self);
-        match tokio::task::spawn_blocking(move || sign(&this, &requests)).await {
+        match tokio::task::spawn_blocking(move || this.validators.sign_all(&requests)).await {
             Ok(signatures) => signatures,
             Err(error) => {
                 warn!(%error, count, "signing task failed");
