@@ -31,6 +31,7 @@ mod error;
 mod events;
 mod ids;
 mod node;
+mod spec;
 mod types;
 
 pub use client::BeaconClient;
@@ -41,6 +42,7 @@ pub use events::{
     BlockEvent, ChainReorgEvent, Event, EventStream, EventTopic, HeadEvent, SseMessage, SseParser,
 };
 pub use ids::{BlockId, StateId, ValidatorId};
+pub use spec::{ChainConfig, SpecError};
 pub use types::{
     AttesterDuty, BeaconCommitteeSelection, BeaconCommitteeSubscription, BlockHeaderData,
     BroadcastValidation, DutiesResponse, FinalityCheckpoints, Genesis, NodeHealth, PeerCount,

@@ -4,11 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mosaic_beacon::{BeaconClient, Genesis};
+use mosaic_beacon::{BeaconClient, ChainConfig, Genesis, SpecError};
 use mosaic_types::consensus::Preset;
-use mosaic_types::{
-    Epoch, Fork, ForkName, ForkSchedule, Network, Root, Slot, Version, FAR_FUTURE_EPOCH,
-};
+use mosaic_types::{Epoch, ForkName, Root, Slot};
 
 use crate::signeddata::SigningContext;
 
@@ -27,6 +25,9 @@ pub enum ChainError {
         reason: String,
     },
 }
+
+/// `SYNC_COMMITTEE_SIZE` of the mainnet preset, when the beacon node does not say.
+const MAINNET_SYNC_COMMITTEE_SIZE: u64 = 512;
 
 /// Everything about the chain that duty timing and signing depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,139 +53,40 @@ pub struct ChainSpec {
     pub target_aggregators_per_sync_subcommittee: u64,
 }
 
-fn field<'a>(spec: &'a BTreeMap<String, String>, key: &str) -> Result<&'a str, ChainError> {
-    spec.get(key)
-        .map(String::as_str)
-        .ok_or_else(|| ChainError::Spec {
-            field: key.into(),
-            reason: "missing".into(),
-        })
-}
-
-fn number(spec: &BTreeMap<String, String>, key: &str) -> Result<u64, ChainError> {
-    field(spec, key)?.parse().map_err(|e| ChainError::Spec {
-        field: key.into(),
-        reason: format!("not an unsigned integer: {e}"),
-    })
-}
-
-fn number_or(spec: &BTreeMap<String, String>, key: &str, default: u64) -> Result<u64, ChainError> {
-    if spec.contains_key(key) {
-        number(spec, key)
-    } else {
-        Ok(default)
+impl From<SpecError> for ChainError {
+    fn from(error: SpecError) -> Self {
+        Self::Spec {
+            field: error.field,
+            reason: error.reason,
+        }
     }
-}
-
-fn version(spec: &BTreeMap<String, String>, key: &str) -> Result<Version, ChainError> {
-    let text = field(spec, key)?;
-    let bytes = text
-        .strip_prefix("0x")
-        .and_then(|hex| (hex.len() == 8).then_some(hex))
-        .and_then(|hex| {
-            (0..4)
-                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-                .collect::<Option<Vec<u8>>>()
-        })
-        .ok_or_else(|| ChainError::Spec {
-            field: key.into(),
-            reason: format!("{text:?} is not a 0x-prefixed 4-byte version"),
-        })?;
-    Ok(Version([bytes[0], bytes[1], bytes[2], bytes[3]]))
-}
-
-fn fork(spec: &BTreeMap<String, String>, name: &str) -> Result<Fork, ChainError> {
-    let version_key = format!("{name}_FORK_VERSION");
-    let epoch_key = format!("{name}_FORK_EPOCH");
-    if !spec.contains_key(&version_key) {
-        return Ok(Fork {
-            version: Version([0xff; 4]),
-            epoch: FAR_FUTURE_EPOCH,
-        });
-    }
-    Ok(Fork {
-        version: version(spec, &version_key)?,
-        epoch: number_or(spec, &epoch_key, FAR_FUTURE_EPOCH)?,
-    })
 }
 
 impl ChainSpec {
-    /// Builds the description from `/eth/v1/beacon/genesis` and `/eth/v1/config/spec`.
+    /// Builds the description from `/eth/v1/beacon/genesis` and `/eth/v1/config/spec` (read
+    /// by [`ChainConfig::from_api`]; the sync committee is mainnet's 512 unless the node says
+    /// otherwise, the preset `mainnet`).
     pub fn from_spec(
         genesis: &Genesis,
         spec: &BTreeMap<String, String>,
     ) -> Result<Self, ChainError> {
-        let slots_per_epoch = number(spec, "SLOTS_PER_EPOCH")?;
-        if slots_per_epoch == 0 {
-            return Err(ChainError::Spec {
-                field: "SLOTS_PER_EPOCH".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
-        let slot_duration = match spec.get("SLOT_DURATION_MS") {
-            Some(_) => Duration::from_millis(number(spec, "SLOT_DURATION_MS")?),
-            None => Duration::from_secs(number(spec, "SECONDS_PER_SLOT")?),
-        };
-        if slot_duration.is_zero() {
-            return Err(ChainError::Spec {
-                field: "SECONDS_PER_SLOT".into(),
-                reason: "slot duration must be positive".into(),
-            });
-        }
-        let forks = ForkSchedule {
-            altair: fork(spec, "ALTAIR")?,
-            bellatrix: fork(spec, "BELLATRIX")?,
-            capella: fork(spec, "CAPELLA")?,
-            deneb: fork(spec, "DENEB")?,
-            electra: fork(spec, "ELECTRA")?,
-            fulu: fork(spec, "FULU")?,
-        };
-        let genesis_fork_version = match spec.get("GENESIS_FORK_VERSION") {
-            Some(_) => version(spec, "GENESIS_FORK_VERSION")?,
-            None => genesis.genesis_fork_version,
-        };
-        let network = Network {
-            name: spec
-                .get("CONFIG_NAME")
-                .cloned()
-                .unwrap_or_else(|| "unknown".into()),
-            chain_id: number_or(spec, "DEPOSIT_CHAIN_ID", 0)?,
-            genesis_fork_version,
-            genesis_time: genesis.genesis_time,
-            genesis_validators_root: Some(genesis.genesis_validators_root),
-            forks,
-            seconds_per_slot: slot_duration.as_secs().max(1),
-            slots_per_epoch,
-            deposit_contract_address: Default::default(),
-        };
+        let config = ChainConfig::from_api(genesis, spec)?;
         Ok(Self {
             genesis_time: genesis.genesis_time,
-            slot_duration,
+            slot_duration: Duration::from_millis(config.slot_ms),
             signing: SigningContext {
-                network,
+                network: config.network,
                 genesis_validators_root: genesis.genesis_validators_root,
             },
-            preset_base: spec
-                .get("PRESET_BASE")
-                .cloned()
-                .unwrap_or_else(|| "mainnet".into()),
-            epochs_per_sync_committee_period: number_or(
-                spec,
-                "EPOCHS_PER_SYNC_COMMITTEE_PERIOD",
-                256,
-            )?,
-            sync_committee_size: number_or(spec, "SYNC_COMMITTEE_SIZE", 512)?,
-            sync_committee_subnet_count: number_or(spec, "SYNC_COMMITTEE_SUBNET_COUNT", 4)?,
-            target_aggregators_per_committee: number_or(
-                spec,
-                "TARGET_AGGREGATORS_PER_COMMITTEE",
-                16,
-            )?,
-            target_aggregators_per_sync_subcommittee: number_or(
-                spec,
-                "TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE",
-                16,
-            )?,
+            preset_base: config.preset_base.unwrap_or_else(|| "mainnet".into()),
+            epochs_per_sync_committee_period: config.epochs_per_sync_committee_period,
+            sync_committee_size: config
+                .sync_committee_size
+                .unwrap_or(MAINNET_SYNC_COMMITTEE_SIZE),
+            sync_committee_subnet_count: config.sync_committee_subnet_count,
+            target_aggregators_per_committee: config.target_aggregators_per_committee,
+            target_aggregators_per_sync_subcommittee: config
+                .target_aggregators_per_sync_subcommittee,
         })
     }
 
@@ -271,6 +173,8 @@ impl ChainSpec {
 
 #[cfg(test)]
 mod tests {
+    use mosaic_types::Version;
+
     use super::*;
 
     fn spec() -> BTreeMap<String, String> {

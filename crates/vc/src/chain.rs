@@ -4,21 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mosaic_beacon::Genesis;
+use mosaic_beacon::{ChainConfig, Genesis};
 use mosaic_types::consensus::Preset;
-use mosaic_types::{
-    Domain, Epoch, ExecutionAddress, Fork, ForkName, ForkSchedule, Network, Root, Slot, Version,
-    FAR_FUTURE_EPOCH, MAINNET_DEPOSIT_CONTRACT,
-};
+use mosaic_types::{Domain, Epoch, ForkName, Network, Root, Slot};
 use ssz_types::typenum::Unsigned;
 
 use crate::VcError;
 use mosaic_types::consensus::SignedObject;
-
-/// `TARGET_AGGREGATORS_PER_COMMITTEE` when the node does not say.
-const DEFAULT_TARGET_AGGREGATORS: u64 = 16;
-/// `SYNC_COMMITTEE_SUBNET_COUNT` when the node does not say.
-const DEFAULT_SYNC_SUBNETS: u64 = 4;
 
 /// The chain parameters and the slot clock.
 #[derive(Debug, Clone)]
@@ -45,136 +37,40 @@ pub(crate) struct ChainSpec {
     pub(crate) epochs_per_sync_committee_period: u64,
 }
 
-fn parse_u64(spec: &BTreeMap<String, String>, key: &str) -> Result<Option<u64>, VcError> {
-    spec.get(key)
-        .map(|text| {
-            text.trim_matches('"')
-                .parse::<u64>()
-                .map_err(|_| VcError::Spec {
-                    key: key.to_owned(),
-                    reason: format!("{text:?} is not an unsigned integer"),
-                })
-        })
-        .transpose()
-}
-
-fn require_u64(spec: &BTreeMap<String, String>, key: &str) -> Result<u64, VcError> {
-    parse_u64(spec, key)?.ok_or_else(|| VcError::Spec {
-        key: key.to_owned(),
-        reason: "missing".into(),
-    })
-}
-
-fn parse_version(spec: &BTreeMap<String, String>, key: &str) -> Result<Option<Version>, VcError> {
-    spec.get(key)
-        .map(|text| {
-            Version::from_hex(text.trim_matches('"')).map_err(|error| VcError::Spec {
-                key: key.to_owned(),
-                reason: format!("{text:?}: {error}"),
-            })
-        })
-        .transpose()
-}
-
-fn fork(spec: &BTreeMap<String, String>, name: ForkName) -> Result<Fork, VcError> {
-    let upper = name.as_str().to_ascii_uppercase();
-    let version = parse_version(spec, &format!("{upper}_FORK_VERSION"))?;
-    let epoch = parse_u64(spec, &format!("{upper}_FORK_EPOCH"))?;
-    Ok(match (version, epoch) {
-        (Some(version), Some(epoch)) => Fork { version, epoch },
-        // A node that does not know the fork: never scheduled.
-        _ => Fork {
-            version: Version::default(),
-            epoch: FAR_FUTURE_EPOCH,
-        },
-    })
-}
-
 impl ChainSpec {
-    /// Builds the parameters from `getGenesis` and `getSpec`, checking the node's preset is
-    /// `P`.
+    /// Builds the parameters from `getGenesis` and `getSpec` (read by
+    /// [`ChainConfig::from_api`]), checking the node's preset is `P` (whose sync committee
+    /// size serves if the node does not give one).
     pub(crate) fn from_api<P: Preset>(
         genesis: &Genesis,
         spec: &BTreeMap<String, String>,
     ) -> Result<Self, VcError> {
-        if let Some(preset) = spec.get("PRESET_BASE") {
-            let preset = preset.trim_matches('"');
+        let config = ChainConfig::from_api(genesis, spec).map_err(|error| VcError::Spec {
+            key: error.field,
+            reason: error.reason,
+        })?;
+        if let Some(preset) = &config.preset_base {
             if !preset.eq_ignore_ascii_case(P::NAME) {
                 return Err(VcError::PresetMismatch {
-                    node: preset.to_owned(),
+                    node: preset.clone(),
                     client: P::NAME,
                 });
             }
         }
-        let slot_ms = match parse_u64(spec, "SLOT_DURATION_MS")? {
-            Some(ms) => ms,
-            None => require_u64(spec, "SECONDS_PER_SLOT")?.saturating_mul(1000),
-        };
-        if slot_ms == 0 {
-            return Err(VcError::Spec {
-                key: "SLOT_DURATION_MS".into(),
-                reason: "zero".into(),
-            });
-        }
-        let slots_per_epoch = require_u64(spec, "SLOTS_PER_EPOCH")?;
-        if slots_per_epoch == 0 {
-            return Err(VcError::Spec {
-                key: "SLOTS_PER_EPOCH".into(),
-                reason: "zero".into(),
-            });
-        }
-        let genesis_fork_version =
-            parse_version(spec, "GENESIS_FORK_VERSION")?.unwrap_or(genesis.genesis_fork_version);
-        let forks = ForkSchedule {
-            altair: fork(spec, ForkName::Altair)?,
-            bellatrix: fork(spec, ForkName::Bellatrix)?,
-            capella: fork(spec, ForkName::Capella)?,
-            deneb: fork(spec, ForkName::Deneb)?,
-            electra: fork(spec, ForkName::Electra)?,
-            fulu: fork(spec, ForkName::Fulu)?,
-        };
-        let deposit_contract_address = spec
-            .get("DEPOSIT_CONTRACT_ADDRESS")
-            .and_then(|text| ExecutionAddress::from_hex(text.trim_matches('"')).ok())
-            .unwrap_or(MAINNET_DEPOSIT_CONTRACT);
-        let network = Network {
-            name: spec
-                .get("CONFIG_NAME")
-                .map_or_else(|| "unknown".to_owned(), |n| n.trim_matches('"').to_owned()),
-            chain_id: parse_u64(spec, "DEPOSIT_CHAIN_ID")?.unwrap_or(0),
-            genesis_fork_version,
-            genesis_time: genesis.genesis_time,
-            genesis_validators_root: Some(genesis.genesis_validators_root),
-            forks,
-            seconds_per_slot: (slot_ms / 1000).max(1),
-            slots_per_epoch,
-            deposit_contract_address,
-        };
-        let sync_default = <P::SyncCommitteeSize as Unsigned>::to_u64();
         Ok(Self {
-            network,
+            slots_per_epoch: config.network.slots_per_epoch,
+            network: config.network,
             genesis_validators_root: genesis.genesis_validators_root,
             genesis_ms: genesis.genesis_time.saturating_mul(1000),
-            slot_ms,
-            slots_per_epoch,
-            target_aggregators_per_committee: parse_u64(spec, "TARGET_AGGREGATORS_PER_COMMITTEE")?
-                .unwrap_or(DEFAULT_TARGET_AGGREGATORS)
-                .max(1),
-            target_aggregators_per_sync_subcommittee: parse_u64(
-                spec,
-                "TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE",
-            )?
-            .unwrap_or(DEFAULT_TARGET_AGGREGATORS)
-            .max(1),
-            sync_committee_size: parse_u64(spec, "SYNC_COMMITTEE_SIZE")?
-                .unwrap_or(sync_default)
-                .max(1),
-            sync_committee_subnet_count: parse_u64(spec, "SYNC_COMMITTEE_SUBNET_COUNT")?
-                .unwrap_or(DEFAULT_SYNC_SUBNETS)
-                .max(1),
-            epochs_per_sync_committee_period: parse_u64(spec, "EPOCHS_PER_SYNC_COMMITTEE_PERIOD")?
-                .unwrap_or(256)
-                .max(1),
+            slot_ms: config.slot_ms,
+            target_aggregators_per_committee: config.target_aggregators_per_committee,
+            target_aggregators_per_sync_subcommittee: config
+                .target_aggregators_per_sync_subcommittee,
+            sync_committee_size: config
+                .sync_committee_size
+                .unwrap_or(<P::SyncCommitteeSize as Unsigned>::to_u64()),
+            sync_committee_subnet_count: config.sync_committee_subnet_count,
+            epochs_per_sync_committee_period: config.epochs_per_sync_committee_period,
         })
     }
 
@@ -257,6 +153,7 @@ pub(crate) fn instant_at_ms(at: u64) -> tokio::time::Instant {
 mod tests {
     use super::*;
     use mosaic_types::consensus::Minimal;
+    use mosaic_types::Version;
 
     fn genesis() -> Genesis {
         Genesis {
@@ -315,11 +212,24 @@ mod tests {
 
     #[test]
     fn bad_specs_are_rejected() {
-        let mismatch = spec(&[("PRESET_BASE", "mainnet"), ("SECONDS_PER_SLOT", "12")]);
+        let mismatch = spec(&[
+            ("PRESET_BASE", "mainnet"),
+            ("SECONDS_PER_SLOT", "12"),
+            ("SLOTS_PER_EPOCH", "32"),
+        ]);
         assert!(matches!(
             ChainSpec::from_api::<Minimal>(&genesis(), &mismatch),
             Err(VcError::PresetMismatch { .. })
         ));
+        // One step inside: the client's own preset, in any case and quoted, is accepted, and
+        // its sync committee size serves when the node gives none.
+        let own = spec(&[
+            ("PRESET_BASE", "\"MINIMAL\""),
+            ("SECONDS_PER_SLOT", "12"),
+            ("SLOTS_PER_EPOCH", "32"),
+        ]);
+        let chain = ChainSpec::from_api::<Minimal>(&genesis(), &own).expect("own preset");
+        assert_eq!(chain.sync_committee_size, 32);
         let missing = spec(&[("SECONDS_PER_SLOT", "12")]);
         assert!(matches!(
             ChainSpec::from_api::<Minimal>(&genesis(), &missing),
