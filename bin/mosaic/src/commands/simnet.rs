@@ -449,7 +449,7 @@ async fn run_cluster(
 
     eprintln!(
         "mosaic simnet: {} nodes (threshold {}), {} validators + {} filler, {} slots of {} ms \
-         ({} epochs), fork {}, seed {}",
+         ({} epoch{}), fork {}, seed {}",
         cluster.node_dirs.len(),
         cluster.threshold,
         cluster.pubkeys.len(),
@@ -457,6 +457,7 @@ async fn run_cluster(
         window.last_slot + 1,
         slot_ms,
         args.epochs,
+        if args.epochs == 1 { "" } else { "s" },
         config.fork,
         config.seed
     );
