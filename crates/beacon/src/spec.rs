@@ -68,8 +68,7 @@ impl ChainConfig {
     pub fn from_api(genesis: &Genesis, spec: &BTreeMap<String, String>) -> Result<Self, SpecError> {
         let spec = Spec(spec);
         let slots_per_epoch = spec.positive("SLOTS_PER_EPOCH")?;
-        let slot_ms = match spec.number("SLOT_DURATION_MS")? {
-            Some(0) => return Err(SpecError::new("SLOT_DURATION_MS", "must be at least 1")),
+        let slot_ms = match spec.optional_positive("SLOT_DURATION_MS")? {
             Some(ms) => ms,
             None => spec.positive("SECONDS_PER_SLOT")?.saturating_mul(1000),
         };
@@ -151,12 +150,11 @@ impl Spec<'_> {
     fn version(&self, key: &str) -> Result<Option<Version>, SpecError> {
         self.text(key)
             .map(|text| {
-                let hex = text.strip_prefix("0x").ok_or_else(|| {
-                    SpecError::new(key, format!("{text:?} is not a 0x-prefixed 4-byte version"))
-                })?;
-                Version::from_hex(hex).map_err(|_| {
-                    SpecError::new(key, format!("{text:?} is not a 0x-prefixed 4-byte version"))
-                })
+                text.strip_prefix("0x")
+                    .and_then(|hex| Version::from_hex(hex).ok())
+                    .ok_or_else(|| {
+                        SpecError::new(key, format!("{text:?} is not a 0x-prefixed 4-byte version"))
+                    })
             })
             .transpose()
     }
