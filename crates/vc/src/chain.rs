@@ -23,8 +23,6 @@ pub(crate) struct ChainSpec {
     pub(crate) genesis_ms: u64,
     /// Slot duration, milliseconds.
     pub(crate) slot_ms: u64,
-    /// `SLOTS_PER_EPOCH`.
-    pub(crate) slots_per_epoch: u64,
     /// `TARGET_AGGREGATORS_PER_COMMITTEE`.
     pub(crate) target_aggregators_per_committee: u64,
     /// `TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE`.
@@ -58,7 +56,6 @@ impl ChainSpec {
             }
         }
         Ok(Self {
-            slots_per_epoch: config.network.slots_per_epoch,
             network: config.network,
             genesis_validators_root: genesis.genesis_validators_root,
             genesis_ms: genesis.genesis_time.saturating_mul(1000),
@@ -74,14 +71,19 @@ impl ChainSpec {
         })
     }
 
+    /// `SLOTS_PER_EPOCH` (the network's).
+    pub(crate) fn slots_per_epoch(&self) -> u64 {
+        self.network.slots_per_epoch
+    }
+
     /// The epoch of `slot`.
     pub(crate) fn epoch_of(&self, slot: Slot) -> Epoch {
-        slot / self.slots_per_epoch
+        slot / self.slots_per_epoch()
     }
 
     /// The first slot of `epoch`.
     pub(crate) fn first_slot(&self, epoch: Epoch) -> Slot {
-        epoch.saturating_mul(self.slots_per_epoch)
+        epoch.saturating_mul(self.slots_per_epoch())
     }
 
     /// The fork at `slot`.

@@ -101,7 +101,7 @@ impl<P: Preset> ValidatorClient<P> {
             validators = inner.validators.pubkeys().count(),
             resolved = inner.validators.indices().len(),
             slot_ms = inner.chain.slot_ms,
-            slots_per_epoch = inner.chain.slots_per_epoch,
+            slots_per_epoch = inner.chain.slots_per_epoch(),
             "validator client ready"
         );
         Ok(Self { inner })

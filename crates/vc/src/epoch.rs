@@ -19,7 +19,7 @@ impl<P: Preset> Inner<P> {
     /// Proposer preparation, builder registrations and sync subscriptions of `epoch`, within
     /// the epoch.
     pub(crate) async fn epoch_tasks(self: Arc<Self>, epoch: Epoch) {
-        let epoch_ms = self.chain.slot_ms * self.chain.slots_per_epoch;
+        let epoch_ms = self.chain.slot_ms * self.chain.slots_per_epoch();
         let deadline = crate::chain::instant_at_ms(
             self.chain
                 .slot_start_ms(self.chain.first_slot(epoch))
