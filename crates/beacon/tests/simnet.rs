@@ -328,17 +328,40 @@ async fn block_production_and_publication_ssz() {
 }
 
 #[tokio::test]
-async fn head_events_arrive_as_slots_pass() {
-    let h = start(Encoding::Json).await;
+async fn head_events_announce_each_new_head_block() {
+    // As many fillers (the simulator proposes for them) as explicit validators (for whom
+    // nobody proposes here).
+    let h = start_at(Encoding::Json, ForkName::Fulu, VALIDATORS as usize).await;
     let mut events = h.client.events(&[EventTopic::Head]).await.unwrap();
-    h.clock.advance_ms(1000);
-    let event = tokio::time::timeout(Duration::from_secs(5), events.next())
-        .await
-        .unwrap();
-    let Some(Ok(Event::Head(head))) = event else {
-        panic!("expected a head event, got {event:?}")
-    };
-    assert_eq!(head.slot, 4);
+    for _ in 0..8 {
+        h.clock.advance_ms(1000);
+        h.sim.tick();
+    }
+    // Slots 4..=11 passed: those with a block announce it; one left to an explicit
+    // validator keeps the old head and announces nothing.
+    let expected: Vec<(u64, Root)> = h.sim.with_chain(|chain| {
+        (4..=11)
+            .map(|slot| chain.head_at(slot))
+            .filter(|head| head.header.slot >= 4)
+            .map(|head| (head.header.slot, head.root))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    });
+    assert!(
+        (1..8).contains(&expected.len()),
+        "this chain should have blocks and empty slots in 4..=11: {expected:?}"
+    );
+    let mut announced = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(500), events.next()).await
+    {
+        let Ok(Event::Head(head)) = event else {
+            panic!("expected a head event, got {event:?}")
+        };
+        announced.push((head.slot, head.block));
+    }
+    assert_eq!(announced, expected);
 }
 
 impl Harness {

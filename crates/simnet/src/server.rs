@@ -165,7 +165,9 @@ impl Simulator {
         let ticker = tokio::spawn(async move {
             loop {
                 shared.tick();
-                tokio::time::sleep(tick_every).await;
+                // A slot's block (and head event) comes at its start, not up to a tick later.
+                let next_slot = Duration::from_millis(shared.until_next_slot_ms().max(1));
+                tokio::time::sleep(tick_every.min(next_slot)).await;
             }
         });
         Ok(ServerHandle {

@@ -199,6 +199,17 @@ impl Shared {
         (u64::from_le_bytes(bytes) as f64 / u64::MAX as f64) < rate
     }
 
+    /// Milliseconds until the clock reaches the next slot's start (genesis, before it).
+    pub(crate) fn until_next_slot_ms(&self) -> u64 {
+        let now = self.clock.now_ms();
+        let chain = self.chain();
+        let next = match chain.slot_at_ms(now) {
+            (slot, true) => chain.slot_start_ms(slot + 1),
+            (_, false) => chain.slot_start_ms(0),
+        };
+        next.saturating_sub(now)
+    }
+
     /// Applies a due reset, then advances the chain to the clock's slot, publishing events.
     pub(crate) fn tick(&self) {
         let now = self.clock.now_ms();
@@ -244,14 +255,19 @@ impl Shared {
                     block: block.root,
                 });
             }
-            let head = chain.head_at(s);
             let epoch_transition = s % chain.slots_per_epoch() == 0;
-            let _ = self.events.send(ChainEvent::Head {
-                slot: s,
-                block: head.root,
-                state: head.header.state_root,
-                epoch_transition,
-            });
+            // A `head` event says the head moved to a block of this slot (beacon-APIs: its
+            // `slot` is the new head block's); a slot left to the cluster's proposer, or
+            // missed, keeps the old head and announces nothing.
+            let head = chain.head_at(s);
+            if head.header.slot == s {
+                let _ = self.events.send(ChainEvent::Head {
+                    slot: s,
+                    block: head.root,
+                    state: head.header.state_root,
+                    epoch_transition,
+                });
+            }
             let epoch = chain.epoch_of(s);
             if epoch_transition && epoch >= 3 {
                 let finalized = chain.finalized(epoch);
@@ -423,5 +439,36 @@ impl Simulator {
     /// Subscribes to chain events.
     pub fn events(&self) -> broadcast::Receiver<ChainEvent> {
         self.shared.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[test]
+    fn the_next_slot_starts_at_genesis_then_every_slot() {
+        let genesis = 1_000_000;
+        let mut config = SimConfig::new(genesis);
+        config.filler_validators = 64;
+        config.slot_duration = std::time::Duration::from_millis(4_000);
+        let clock = ManualClock::new(genesis * 1000 - 700);
+        let sim = Simulator::new(config, Arc::new(clock.clone())).unwrap();
+        assert_eq!(sim.shared.until_next_slot_ms(), 700);
+        for (at, left) in [
+            (0, 4_000),
+            (1, 3_999),
+            (3_999, 1),
+            (4_000, 4_000),
+            (9_100, 2_900),
+        ] {
+            clock.set_ms(genesis * 1000 + at);
+            assert_eq!(
+                sim.shared.until_next_slot_ms(),
+                left,
+                "{at} ms after genesis"
+            );
+        }
     }
 }
