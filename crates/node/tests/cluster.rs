@@ -415,8 +415,9 @@ async fn attestation_data_is_fetched_once_a_slot_and_a_failed_fetch_again() {
 /// Duty latency and capacity benchmark (not run by default):
 /// `MOSAIC_BENCH_VALIDATORS=1000 MOSAIC_BENCH_SLOT_MS=4000 cargo test -p mosaic-node --test
 /// cluster bench -- --ignored --nocapture`. Prints, per duty type, how many succeeded and the
-/// latency from the duty's trigger (slot start; a third of the slot for attestations and sync
-/// messages, two thirds for aggregations and contributions) to the beacon node's receipt.
+/// latency from the duty's trigger (slot start for proposals and sync messages, which follow
+/// the slot's block and the simulator makes its blocks at slot start; a third of the slot for
+/// attestations, two thirds for aggregations and contributions) to the beacon node's receipt.
 /// `MOSAIC_BENCH_PRESET=mainnet` runs the mainnet preset (32-slot epochs, 512-member sync
 /// committee) instead of the minimal one; `MOSAIC_BENCH_CHAIN_VALIDATORS=N` puts the cluster's
 /// validators on a chain of N (fillers make up the rest), so committees, aggregator selection and
@@ -491,7 +492,7 @@ async fn bench<P: Preset>(preset: mosaic_simnet::Preset) {
     for (kind, outcome) in &report {
         use mosaic_simnet::DutyKind;
         let trigger = match kind {
-            DutyKind::Attestation | DutyKind::SyncMessage => slot_ms as i64 / 3,
+            DutyKind::Attestation => slot_ms as i64 / 3,
             DutyKind::Aggregate | DutyKind::SyncContribution => slot_ms as i64 * 2 / 3,
             _ => 0,
         };

@@ -59,6 +59,8 @@ pub(crate) struct Inner<P: Preset> {
     /// As `beacon_selections`, for sync committee selections.
     pub(crate) sync_selections: AtomicBool,
     pub(crate) registrations: Mutex<Vec<mosaic_types::SignedValidatorRegistrationV1>>,
+    /// The beacon node's latest head, from its `head` events (see [`crate::head`]).
+    pub(crate) heads: tokio::sync::watch::Sender<Option<crate::head::Head>>,
 }
 
 impl<P: Preset> ValidatorClient<P> {
@@ -95,6 +97,7 @@ impl<P: Preset> ValidatorClient<P> {
             beacon_selections: AtomicBool::new(true),
             sync_selections: AtomicBool::new(true),
             registrations: Mutex::new(Vec::new()),
+            heads: tokio::sync::watch::Sender::new(None),
         });
         inner.resolve_indices().await?;
         info!(
@@ -125,6 +128,8 @@ impl<P: Preset> ValidatorClient<P> {
         let mut slots: JoinSet<()> = JoinSet::new();
         let mut slot = inner.chain.current_slot().unwrap_or(0);
         let mut last_epoch: Option<Epoch> = None;
+        // Never ends: stopped with the slots' tasks.
+        slots.spawn(Arc::clone(&inner).follow_heads());
         loop {
             tokio::select! {
                 () = &mut shutdown => break,

@@ -10,7 +10,7 @@
 //! | proposal | slot start | randao → `produceBlockV3` (v2 / blinded v1 fallback) → guard → `publishBlockV2` (v1 fallback) |
 //! | attestation | 1/3 of the slot | `attestation_data` → guard → pool v2 `SingleAttestation` (electra on) or v1 `Attestation` |
 //! | aggregation | selection at slot start, aggregate at 2/3 | `beacon_committee_selections` (DV; own proofs on 501/404) → `aggregate_attestation` → `aggregate_and_proofs` |
-//! | sync message | 1/3 of the slot | head root → `pool/sync_committees` |
+//! | sync message | the slot's block (`head` event), 1/3 of the slot at the latest | head root → `pool/sync_committees` |
 //! | sync contribution | selection at slot start, contribution at 2/3 | `sync_committee_selections` → `sync_committee_contribution` → `contribution_and_proofs` |
 //! | per epoch | epoch start | `prepare_beacon_proposer`, `register_validator` (builder), subnet subscriptions |
 //!
@@ -32,6 +32,7 @@ mod duties;
 mod epoch;
 mod error;
 mod guard;
+mod head;
 mod keys;
 mod propose;
 mod selection;

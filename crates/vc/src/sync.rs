@@ -1,5 +1,5 @@
-//! Sync committee messages (at a third of the slot) and contributions (selection at the slot's
-//! start, contributions at two thirds).
+//! Sync committee messages (once the slot's block is in, at a third of the slot at the latest)
+//! and contributions (selection at the slot's start, contributions at two thirds).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -15,8 +15,9 @@ use mosaic_types::{BlsPubkey, BlsSignature, Root, Slot};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::chain::sleep_until_ms;
+use crate::chain::{instant_at_ms, sleep_until_ms};
 use crate::client::{endpoint_missing, Inner};
+use crate::head::block_of_slot;
 use crate::selection::is_sync_committee_aggregator;
 use crate::stats::Tally;
 
@@ -32,7 +33,8 @@ impl<P: Preset> Inner<P> {
         }
     }
 
-    /// Signs and submits the sync committee messages of `duties` at a third of `slot`.
+    /// Signs and submits the sync committee messages of `duties` as soon as `slot`'s block
+    /// is the head, or at a third of `slot` with whatever the head is then.
     pub(crate) async fn sync_messages(
         self: &Arc<Self>,
         slot: Slot,
@@ -40,8 +42,15 @@ impl<P: Preset> Inner<P> {
         root_tx: watch::Sender<Option<Root>>,
         tally: &Tally,
     ) {
-        sleep_until_ms(self.chain.slot_third_ms(slot, 1)).await;
-        let Some(root) = self.head_root(slot).await else {
+        let third = self.chain.slot_third_ms(slot, 1);
+        let root = match block_of_slot(&self.heads, slot, instant_at_ms(third)).await {
+            Some(root) => Some(root),
+            None => {
+                sleep_until_ms(third).await;
+                self.head_root(slot).await
+            }
+        };
+        let Some(root) = root else {
             tally.failed(duties.len() as u64);
             return;
         };

@@ -226,9 +226,9 @@ async fn every_duty_at(
     last: u64,
     seed: u64,
     missing: &'static [&'static str],
-) -> Proxy {
+) -> (Proxy, Vec<i64>) {
     let keys = keys(seed);
-    let net = Net::start(fork, &keys, 800, seed).await;
+    let net = Net::start(fork, &keys, SLOT_MS, seed).await;
     let proxy = Proxy::start(net.url(), None, missing, None).await;
     let vc = ValidatorClient::<Minimal>::new(config(proxy.url.clone(), keys), Arc::new(NoGuard))
         .await
@@ -248,12 +248,33 @@ async fn every_duty_at(
     }
     assert_eq!(stats.counts(DutyKind::Registration).signed, 0, "no builder");
     assert!(stats.counts(DutyKind::Proposal).submitted > 0, "{stats}");
-    proxy
+    let sync_arrivals = net
+        .records(1, last)
+        .await
+        .iter()
+        .filter(|r| r["kind"] == "sync_message")
+        .map(|r| r["arrival_ms"].as_i64().unwrap())
+        .collect();
+    (proxy, sync_arrivals)
 }
+
+/// Slot length of the `every_duty_at` runs.
+const SLOT_MS: u64 = 800;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_duty_succeeds_at_fulu() {
-    let proxy = every_duty_at(ForkName::Fulu, 15, 7, &[]).await;
+    let (proxy, sync_arrivals) = every_duty_at(ForkName::Fulu, 15, 7, &[]).await;
+    // The simulator's blocks come at slot start: messages follow them, not a third of the
+    // slot (a slot whose block is the client's own, or late, may still wait for the third).
+    let early = sync_arrivals
+        .iter()
+        .filter(|ms| **ms < SLOT_MS as i64 / 3)
+        .count();
+    assert!(
+        early * 4 >= sync_arrivals.len() * 3,
+        "sync messages arrived at {sync_arrivals:?} ms into their slots"
+    );
+    assert!(proxy.saw("GET /eth/v1/events"));
     assert!(proxy.saw("POST /eth/v2/beacon/pool/attestations"));
     assert!(proxy.saw("POST /eth/v2/beacon/blocks"));
     assert!(proxy.saw("POST /eth/v2/validator/aggregate_and_proofs"));
@@ -267,13 +288,23 @@ async fn every_duty_succeeds_at_fulu() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_duty_succeeds_at_capella() {
     // A node without block production v3 and publication v2: v2 and v1 are used instead.
-    let proxy = every_duty_at(
+    // Nor does it stream events: sync committee messages wait for a third of the slot.
+    let (proxy, sync_arrivals) = every_duty_at(
         ForkName::Capella,
         11,
         8,
-        &["/eth/v3/validator/blocks", "/eth/v2/beacon/blocks"],
+        &[
+            "/eth/v3/validator/blocks",
+            "/eth/v2/beacon/blocks",
+            "/eth/v1/events",
+        ],
     )
     .await;
+    assert!(
+        sync_arrivals.iter().all(|ms| *ms >= SLOT_MS as i64 / 3),
+        "sync messages arrived at {sync_arrivals:?} ms into their slots"
+    );
+    assert!(proxy.saw("GET /eth/v1/events"));
     assert!(proxy.saw("POST /eth/v1/beacon/pool/attestations"));
     assert!(proxy.saw("POST /eth/v1/validator/aggregate_and_proofs"));
     assert!(proxy.saw_prefix("GET /eth/v2/validator/blocks/"));
@@ -484,6 +515,16 @@ impl Proxy {
                     if name != "content-length" {
                         response = response.header(name, value);
                     }
+                }
+                if path == "/eth/v1/events" {
+                    // An event stream never ends: pass it on chunk by chunk.
+                    let chunks = futures_util::stream::unfold(answer, |mut answer| async move {
+                        match answer.chunk().await {
+                            Ok(Some(chunk)) => Some((Ok::<_, reqwest::Error>(chunk), answer)),
+                            Ok(None) | Err(_) => None,
+                        }
+                    });
+                    return response.body(Body::from_stream(chunks)).unwrap();
                 }
                 let mut text = answer.text().await.unwrap();
                 if !real.is_empty() {
