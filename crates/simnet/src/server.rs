@@ -178,6 +178,9 @@ impl Simulator {
     }
 }
 
+/// Largest request body the simulated beacon node takes.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 /// The router (exposed for in-process tests).
 pub(crate) fn router(state: AppState) -> Router {
     let beacon = Router::new()
@@ -289,7 +292,10 @@ pub(crate) fn router(state: AppState) -> Router {
             "/eth/v1/validator/sync_committee_selections",
             post(not_implemented),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), faults));
+        .layer(middleware::from_fn_with_state(state.clone(), faults))
+        // axum's default (2 MB) is less than a large cluster's requests: the validator query
+        // for 30,000 public keys is about 3 MB, their registrations about 12 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
     let admin = Router::new()
         .route("/mosaic/simnet/records", get(admin_records))
         .route("/mosaic/simnet/summary", get(admin_summary))

@@ -151,6 +151,19 @@ async fn data_endpoints_answer_like_a_beacon_node() {
         2,
         "64 is beyond the registry"
     );
+    // A large cluster's query (30,000 public keys, about 3 MB) is answered, not refused for
+    // its size (axum's default limit is 2 MB).
+    let mut ids: Vec<String> = (0..30_000u64).map(|i| format!("0x{i:096x}")).collect();
+    ids.push(pubkey.to_string());
+    let (status, large) = h
+        .post(
+            "/eth/v1/beacon/states/head/validators",
+            json!({ "ids": ids }),
+            false,
+        )
+        .await;
+    assert_eq!(status, 200, "{large}");
+    assert_eq!(large["data"].as_array().unwrap().len(), 1);
     let (_, all) = h
         .get("/eth/v1/beacon/states/head/validators?status=exited")
         .await;
